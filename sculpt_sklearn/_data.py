@@ -1,0 +1,102 @@
+"""Tensors built once per fit, and the batches sliced from them.
+
+skorch's default path builds a ``Dataset`` and a ``DataLoader`` that index
+one row at a time and collate; on small tabular models that costs more than
+the training step itself. Here the whole training set is one tensor on the
+training device and a batch is an index slice of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch.utils.data import Dataset
+
+__all__ = ["TensorData", "BatchIterator", "as_tensor"]
+
+
+def as_tensor(array: np.ndarray, dtype: torch.dtype, device: str | torch.device) -> Tensor:
+    """A tensor that owns its memory, made from any NumPy array.
+
+    ``torch.as_tensor`` warns on read-only arrays (pandas 3 hands them out
+    under copy-on-write) because the tensor would share memory it may not
+    write; copying when the array is read-only avoids that, and sharing
+    writable arrays avoids a needless copy.
+    """
+    array = np.asarray(array)
+    if array.flags.writeable and array.flags.c_contiguous:
+        return torch.as_tensor(array, dtype=dtype, device=device)
+    return torch.tensor(array, dtype=dtype, device=device)
+
+
+class TensorData(Dataset):
+    """Features, targets and optional row weights as tensors of equal length.
+
+    Parameters
+    ----------
+    X : Tensor of shape (n, n_features)
+    y : Tensor of shape (n, n_outputs)
+    sample_weight : Tensor of shape (n,), optional
+    """
+
+    def __init__(self, X: Tensor, y: Tensor, sample_weight: Tensor | None = None) -> None:
+        self.X = X
+        self.y = y
+        self.sample_weight = sample_weight
+
+    def __len__(self) -> int:
+        return self.X.shape[0]
+
+    def __getitem__(self, index: int | slice | Tensor) -> tuple[Tensor, tuple[Tensor, Tensor | None]]:
+        w = None if self.sample_weight is None else self.sample_weight[index]
+        return self.X[index], (self.y[index], w)
+
+    def subset(self, index: Tensor) -> TensorData:
+        """The rows at ``index``, as a new :class:`TensorData`."""
+        w = None if self.sample_weight is None else self.sample_weight[index]
+        return TensorData(self.X[index], self.y[index], w)
+
+
+class BatchIterator:
+    """Iterate over a :class:`TensorData` in batches of index slices.
+
+    Each pass draws a new permutation from its own generator when
+    ``shuffle`` is true, so training is reproducible without touching the
+    global random state.
+
+    Parameters
+    ----------
+    data : TensorData
+    batch_size : int
+    shuffle : bool
+    generator : torch.Generator, optional
+        Source of the permutations (required when ``shuffle``).
+    """
+
+    def __init__(
+        self,
+        data: TensorData,
+        batch_size: int,
+        shuffle: bool,
+        generator: torch.Generator | None = None,
+    ) -> None:
+        self.data = data
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.generator = generator
+
+    def __len__(self) -> int:
+        return -(-len(self.data) // self.batch_size)
+
+    def __iter__(self) -> Iterator[tuple[Tensor, tuple[Tensor, Tensor | None]]]:
+        n = len(self.data)
+        if not self.shuffle:
+            for start in range(0, n, self.batch_size):
+                yield self.data[start : start + self.batch_size]
+            return
+        order = torch.randperm(n, generator=self.generator).to(self.data.X.device)
+        for start in range(0, n, self.batch_size):
+            yield self.data[order[start : start + self.batch_size]]

@@ -1,0 +1,128 @@
+"""The skorch ``NeuralNet`` subclass that trains a :class:`SculptModule`.
+
+It overrides skorch's override points only: ``infer`` (ask the module for
+its risk), ``get_loss`` (the sculpt objective; the NLL when not training, so
+``valid_loss`` is the validation NLL), and ``get_dataset``/``get_iterator``
+(slice pre-built tensors instead of collating rows).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback
+from torch import Tensor
+
+from ._data import BatchIterator, TensorData
+from ._objectives import objective_loss
+from .sculpt.distributions import _reduce
+
+__all__ = ["SculptNet", "DivergenceGuard", "TrainingDiverged"]
+
+
+class TrainingDiverged(FloatingPointError):
+    """Raised inside the training loop when the loss stops being finite."""
+
+    def __init__(self, epoch: int, name: str) -> None:
+        super().__init__(f"{name} became non-finite at epoch {epoch}")
+        self.epoch = epoch
+        self.name = name
+
+
+class DivergenceGuard(Callback):
+    """Stop training the epoch a loss stops being finite."""
+
+    def on_epoch_end(self, net: NeuralNet, **kwargs: Any) -> None:
+        row = net.history[-1]
+        for name in ("train_loss", "valid_loss"):
+            value = row.get(name)
+            if value is not None and not math.isfinite(value):
+                raise TrainingDiverged(len(net.history), name)
+
+
+class SculptNet(NeuralNet):
+    """A skorch net whose module returns ``(mean, std)`` and trains on a sculpt loss.
+
+    Parameters
+    ----------
+    module : SculptModule
+        The wrapped module (an instance).
+    sculpt_loss : str
+        The training objective (see :mod:`sculpt_sklearn._objectives`).
+    beta : float
+        Exponent of ``beta_nll``.
+    criterion_weight : float
+        Weight of the base criterion on the mean, added to the objective
+        (the seed's training mode A).
+    max_grad_norm : float or None
+        Clip the gradient norm to this value when set.
+    generator : torch.Generator
+        Source of the batch permutations.
+    **kwargs
+        Passed to :class:`skorch.NeuralNet`.
+    """
+
+    def __init__(
+        self,
+        module: Any,
+        criterion: Any,
+        *,
+        sculpt_loss: str = "nll",
+        beta: float = 0.5,
+        criterion_weight: float = 0.0,
+        max_grad_norm: float | None = None,
+        generator: torch.Generator | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(module, criterion, **kwargs)
+        self.sculpt_loss = sculpt_loss
+        self.beta = beta
+        self.criterion_weight = criterion_weight
+        self.max_grad_norm = max_grad_norm
+        self.generator = generator
+
+    def get_dataset(self, X: Any, y: Any = None) -> TensorData:
+        if not isinstance(X, TensorData):
+            raise TypeError("SculptNet trains on TensorData built by SculptRegressor.")
+        return X
+
+    def get_iterator(self, dataset: TensorData, training: bool = False) -> BatchIterator:
+        batch_size = self.batch_size if self.batch_size > 0 else len(dataset)
+        return BatchIterator(dataset, batch_size, shuffle=training, generator=self.generator)
+
+    def infer(self, x: Tensor, **fit_params: Any) -> tuple[Tensor, Tensor]:
+        mean, std = self.module_(x, return_risk=True, **fit_params)
+        n = x.shape[0]
+        return mean.reshape(n, -1), std.reshape(n, -1)
+
+    def get_loss(
+        self,
+        y_pred: tuple[Tensor, Tensor],
+        y_true: tuple[Tensor, Tensor | None],
+        X: Any = None,
+        training: bool = False,
+    ) -> Tensor:
+        mean, std = y_pred
+        y, weight = y_true
+        distribution = self.module_.distribution
+        if not training:
+            return _reduce(distribution.nll(y, mean, std), weight)
+        loss = _reduce(
+            objective_loss(
+                self.sculpt_loss, distribution, y, mean, std, beta=self.beta,
+                criterion=self.criterion_,
+            ),
+            weight,
+        )
+        if self.criterion_weight:
+            loss = loss + self.criterion_weight * _reduce(self.criterion_(mean, y), weight)
+        return loss
+
+    def train_step_single(self, batch: Any, **fit_params: Any) -> dict[str, Any]:
+        step = super().train_step_single(batch, **fit_params)
+        if self.max_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(self.module_.parameters(), self.max_grad_norm)
+        return step
