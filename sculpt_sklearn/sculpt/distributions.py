@@ -464,10 +464,14 @@ class StudentT(SculptDistribution):
         t = z / s
         log_pdf = _t_log_pdf(t, nu)
         cdf = cls._t_cdf(t)
-        log_beta_half_nu_half = math.lgamma(0.5) + math.lgamma(nu / 2.0 - 0.5) - math.lgamma(nu / 2.0)
+        # const = 2 sqrt(nu) B(1/2, nu - 1/2) / ((nu - 1) B(1/2, nu/2)^2).
+        log_beta_half_nu_m_half = math.lgamma(0.5) + math.lgamma(nu - 0.5) - math.lgamma(nu)
         log_beta_half_nu2 = math.lgamma(0.5) + math.lgamma(nu / 2.0) - math.lgamma(nu / 2.0 + 0.5)
         const = (
-            2.0 * math.sqrt(nu) * math.exp(log_beta_half_nu_half - 2.0 * log_beta_half_nu2) / (nu - 1.0)
+            2.0
+            * math.sqrt(nu)
+            * math.exp(log_beta_half_nu_m_half - 2.0 * log_beta_half_nu2)
+            / (nu - 1.0)
         )
         value = (
             t * (2.0 * cdf - 1.0)

@@ -1,0 +1,485 @@
+"""SculptRegressor: the estimator contract (issue 3)."""
+
+import math
+import pickle
+import warnings
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from scipy import stats
+from scipy.stats import spearmanr
+from skorch.callbacks import Callback
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
+from sklearn.model_selection import (
+    GridSearchCV,
+    RandomizedSearchCV,
+    cross_validate,
+    train_test_split,
+)
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from torch import nn
+
+from sculpt_sklearn import MLP, SculptRegressor, sculpt
+from sculpt_sklearn.datasets import make_heteroscedastic
+
+FAST = dict(max_epochs=15, n_iter_no_change=5, random_state=0)
+
+
+class TwoLayerNet(nn.Module):
+    """A user module whose constructor asks for the input and output widths."""
+
+    def __init__(self, n_features, n_outputs=1, hidden=16):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(n_features, hidden), nn.ReLU())
+        self.out = nn.Linear(hidden, n_outputs)
+
+    def forward(self, x):
+        return self.out(self.body(x))
+
+
+class LazyNet(nn.Module):
+    """Lazy layers: the input width is discovered at the first call."""
+
+    def __init__(self, hidden=8):
+        super().__init__()
+        self.net = nn.Sequential(nn.LazyLinear(hidden), nn.ReLU(), nn.LazyLinear(1))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y, std = make_heteroscedastic(n_samples=400, random_state=0)
+    return X, y, std
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    X, y, _ = data
+    return SculptRegressor(**FAST).fit(X, y)
+
+
+# --------------------------------------------------------------- basic contract
+def test_default_estimator_predicts_mean_and_positive_risk(fitted, data):
+    X, y, _ = data
+    mean = fitted.predict(X)
+    mean2, risk = fitted.predict(X, return_risk=True)
+    mean3, std = fitted.predict(X, return_std=True)
+    assert mean.shape == risk.shape == (len(X),)
+    np.testing.assert_array_equal(mean, mean2)
+    np.testing.assert_array_equal(risk, std)
+    np.testing.assert_array_equal(mean, mean3)
+    assert np.all(risk > 0) and np.all(np.isfinite(risk))
+    assert fitted.n_features_in_ == X.shape[1]
+    assert fitted.n_outputs_ == 1
+    assert isinstance(fitted.module_, sculpt.SculptModule)
+    assert fitted.module_ is fitted.net_.module_
+    assert len(fitted.history_) == fitted.n_iter_ >= 1
+
+
+def test_init_sets_only_parameters():
+    reg = SculptRegressor(lr=0.01, module__hidden_layer_sizes=(8,))
+    public = {k for k in vars(reg) if not k.startswith("_")}
+    assert public == set(SculptRegressor._parameter_constraints)
+    assert not hasattr(reg, "net_")
+
+
+def test_score_is_r2(fitted, data):
+    from sklearn.metrics import r2_score
+
+    X, y, _ = data
+    assert fitted.score(X, y) == pytest.approx(r2_score(y, fitted.predict(X)))
+
+
+def test_learns_the_noise_level(hetero_data):
+    X, y, _, Xt, yt, stdt = hetero_data
+    reg = make_pipeline(StandardScaler(), SculptRegressor(max_epochs=120, random_state=0))
+    reg.fit(X, y)
+    mean, risk = reg.predict(Xt, return_risk=True)
+    assert spearmanr(risk, stdt).statistic >= 0.85
+    assert 0.75 < np.median(risk / stdt) < 1.3
+    assert np.sqrt(np.mean((mean - yt) ** 2)) < 1.25 * np.sqrt(np.mean(stdt**2))
+
+
+def test_predict_dist_interval_and_sample_agree(fitted, data):
+    X = data[0][:50]
+    mean, std = fitted.predict(X, return_risk=True)
+    dist = fitted.predict_dist(X)
+    np.testing.assert_allclose(dist.mean(), mean, rtol=1e-12)
+    np.testing.assert_allclose(dist.std(), std, rtol=1e-12)
+    lower, upper = fitted.predict_interval(X, confidence_level=0.9)
+    z = stats.norm.ppf(0.95)
+    np.testing.assert_allclose(lower, mean - z * std, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(upper, mean + z * std, rtol=1e-9, atol=1e-12)
+    l50, u50 = fitted.predict_interval(X, confidence_level=0.5)
+    assert np.all(lower <= l50) and np.all(l50 < u50) and np.all(u50 <= upper)
+    draws = fitted.sample(X, n_samples=4000, random_state=0)
+    assert draws.shape == (50, 4000)
+    np.testing.assert_allclose(draws.mean(axis=1), mean, atol=5 * std.max() / math.sqrt(4000))
+    np.testing.assert_allclose(draws.std(axis=1), std, rtol=0.08)
+    np.testing.assert_array_equal(draws, fitted.sample(X, n_samples=4000, random_state=0))
+
+
+@pytest.mark.parametrize("level", [0.0, 1.0, -0.1, 1.5, "0.9", True])
+def test_predict_interval_rejects_bad_confidence_level(fitted, data, level):
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        fitted.predict_interval(data[0][:5], confidence_level=level)
+
+
+# ------------------------------------------------------------- module handling
+def test_module_class_gets_widths_and_prefixed_params(data):
+    X, y, _ = data
+    reg = SculptRegressor(TwoLayerNet, module__hidden=7, **FAST).fit(X, y)
+    body = reg.module_.model.body[0]
+    assert body.in_features == X.shape[1] and body.out_features == 7
+    assert reg.module_.risk_head.net[0].in_features == 7
+
+
+def test_module_instance_is_copied_not_trained_in_place(data):
+    X, y, _ = data
+    net = TwoLayerNet(X.shape[1], hidden=5)
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    reg = SculptRegressor(net, **FAST).fit(X, y)
+    for k, v in net.state_dict().items():
+        torch.testing.assert_close(v, before[k], rtol=0, atol=0)
+    assert reg.module_.model is not net
+
+
+def test_lazy_module_works(data):
+    X, y, _ = data
+    reg = SculptRegressor(LazyNet, **FAST).fit(X, y)
+    assert reg.predict(X[:3]).shape == (3,)
+
+
+def test_default_mlp_hidden_sizes(data):
+    X, y, _ = data
+    reg = SculptRegressor(module__hidden_layer_sizes=(9, 4), **FAST).fit(X, y)
+    linears = [m for m in reg.module_.model.modules() if isinstance(m, nn.Linear)]
+    assert [m.out_features for m in linears] == [9, 4, 1]
+    assert isinstance(reg.module_.model, MLP)
+
+
+@pytest.mark.parametrize("distribution", ["normal", "laplace", "studentt", sculpt.Laplace,
+                                          sculpt.StudentT.with_df(3)])
+def test_distributions(data, distribution):
+    X, y, _ = data
+    reg = SculptRegressor(distribution=distribution, **FAST).fit(X, y)
+    expected = sculpt.get_distribution(distribution)
+    assert reg.distribution_ is expected
+    mean, std = reg.predict(X[:20], return_std=True)
+    np.testing.assert_allclose(reg.predict_dist(X[:20]).std(), std, rtol=1e-10)
+
+
+@pytest.mark.parametrize("loss", ["nll", "beta_nll", "crps", "faithful", "sample"])
+def test_every_objective_trains(data, loss):
+    X, y, _ = data
+    reg = SculptRegressor(loss=loss, **FAST).fit(X, y)
+    assert reg.score(X, y) > 0.3
+    assert reg.module_.detach_features == (loss == "faithful")
+
+
+def test_mode_a_criterion_weight_changes_training(data):
+    X, y, _ = data
+    a = SculptRegressor(**FAST).fit(X, y).predict(X[:10])
+    b = SculptRegressor(criterion_weight=1.0, **FAST).fit(X, y).predict(X[:10])
+    assert not np.allclose(a, b)
+
+
+def test_crps_refused_for_a_family_without_closed_form(data):
+    class NoCRPS(sculpt.Normal):
+        has_crps = False
+
+    X, y, _ = data
+    with pytest.raises(ValueError, match="closed form"):
+        SculptRegressor(distribution=NoCRPS, loss="crps", **FAST).fit(X, y)
+
+
+# --------------------------------------------------------- prefixed parameters
+def test_prefixed_params_are_real_parameters():
+    reg = SculptRegressor(module__hidden_layer_sizes=(8,), optimizer__betas=(0.8, 0.9))
+    params = reg.get_params()
+    assert params["module__hidden_layer_sizes"] == (8,)
+    assert params["optimizer__betas"] == (0.8, 0.9)
+    reg.set_params(module__hidden_layer_sizes=(4,), module__dropout=0.1, lr=0.01)
+    assert reg.get_params()["module__hidden_layer_sizes"] == (4,)
+    assert reg.get_params()["module__dropout"] == 0.1
+    cloned = clone(reg)
+    assert cloned.get_params()["module__dropout"] == 0.1
+    assert cloned.lr == 0.01
+    assert "module__dropout=0.1" in repr(cloned)
+
+
+def test_set_params_in_pipeline_routes_prefixed_params():
+    pipe = Pipeline([("scale", StandardScaler()), ("reg", SculptRegressor())])
+    pipe.set_params(reg__module__hidden_layer_sizes=(3,), reg__n_layers=1)
+    assert pipe.named_steps["reg"].get_params()["module__hidden_layer_sizes"] == (3,)
+    assert pipe.get_params()["reg__module__hidden_layer_sizes"] == (3,)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"module__hiden_layer_sizes": (3,)}, "Did you mean module__hidden_layer_sizes"),
+        ({"modul__hidden": 3}, "Unknown parameter 'modul__hidden'"),
+        ({"max_epoch": 3}, "Did you mean max_epochs"),
+        ({"optimizer__betaz": (0.9, 0.9)}, "Did you mean optimizer__betas"),
+        ({"optimizer__lr": 0.1}, "estimator's own parameter lr"),
+    ],
+)
+def test_prefixed_typos_are_rejected_in_fit(data, kwargs, match):
+    X, y, _ = data
+    reg = SculptRegressor(**kwargs, **FAST)  # stored, not validated, in __init__
+    with pytest.raises(ValueError, match=match):
+        reg.fit(X, y)
+
+
+def test_set_params_rejects_unknown_plain_name():
+    with pytest.raises(ValueError, match="Invalid parameter"):
+        SculptRegressor().set_params(max_epoch=3)
+
+
+def test_module_params_with_an_instance_are_refused(data):
+    X, y, _ = data
+    with pytest.raises(ValueError, match="pass the class instead"):
+        SculptRegressor(TwoLayerNet(X.shape[1]), module__hidden=3, **FAST).fit(X, y)
+
+
+# ---------------------------------------------------------- model selection
+def test_grid_search_over_prefixed_params_in_pipeline(data):
+    X, y, _ = data
+    pipe = Pipeline([("scale", StandardScaler()),
+                     ("reg", SculptRegressor(TwoLayerNet, max_epochs=5, random_state=0))])
+    grid = GridSearchCV(
+        pipe,
+        {"reg__module__hidden": [8, 16], "reg__n_layers": [1, 3],
+         "reg__distribution": ["normal", "laplace"]},
+        cv=2,
+    )
+    grid.fit(X, y)
+    assert len(grid.cv_results_["params"]) == 8
+    best = grid.best_estimator_.named_steps["reg"]
+    assert best.module_.model.out.in_features == grid.best_params_["reg__module__hidden"]
+    n_linear = sum(isinstance(m, nn.Linear) for m in best.module_.risk_head.modules())
+    assert n_linear == grid.best_params_["reg__n_layers"]
+
+
+def test_cross_validate_randomized_search_and_transformed_target(data):
+    X, y, _ = data
+    reg = SculptRegressor(max_epochs=5, random_state=0)
+    scores = cross_validate(reg, X, y, cv=3)
+    assert np.all(np.isfinite(scores["test_score"]))
+    search = RandomizedSearchCV(reg, {"lr": [1e-3, 3e-3], "batch_size": [32, 64]}, n_iter=2,
+                                cv=2, random_state=0).fit(X, y)
+    assert search.best_params_["lr"] in (1e-3, 3e-3)
+    ttr = TransformedTargetRegressor(regressor=reg, func=np.arcsinh, inverse_func=np.sinh)
+    assert ttr.fit(X, y).predict(X[:4]).shape == (4,)
+
+
+# ------------------------------------------------------------------- targets
+def test_multi_output_shapes(data):
+    X, y, _ = data
+    Y = np.column_stack([y, -2 * y + 1, np.sin(X[:, 0])])
+    reg = SculptRegressor(**FAST).fit(X, Y)
+    mean, risk = reg.predict(X[:7], return_risk=True)
+    assert mean.shape == risk.shape == (7, 3)
+    lower, upper = reg.predict_interval(X[:7])
+    assert lower.shape == upper.shape == (7, 3)
+    assert reg.sample(X[:7], n_samples=5, random_state=0).shape == (7, 3, 5)
+    column = SculptRegressor(**FAST).fit(X, y.reshape(-1, 1))
+    assert column.predict(X[:7]).shape == (7, 1)
+
+
+def test_target_scale_and_shift_equivariance(data):
+    X, y, _ = data
+    a, b = 1e6, -3e5
+    m1, r1 = SculptRegressor(**FAST).fit(X, y).predict(X[:30], return_risk=True)
+    m2, r2 = SculptRegressor(**FAST).fit(X, a * y + b).predict(X[:30], return_risk=True)
+    np.testing.assert_allclose(m2, a * m1 + b, rtol=1e-3, atol=1e-3 * a)
+    np.testing.assert_allclose(r2, a * r1, rtol=1e-3)
+
+
+def test_constant_target_gives_finite_output(data):
+    X = data[0]
+    reg = SculptRegressor(**FAST).fit(X, np.full(len(X), 5.0))
+    mean, risk = reg.predict(X[:5], return_risk=True)
+    assert np.all(np.isfinite(mean)) and np.all(np.isfinite(risk)) and np.all(risk > 0)
+    np.testing.assert_allclose(mean, 5.0, atol=0.5)
+
+
+# -------------------------------------------------------------- sample weights
+def test_sample_weight_of_ones_equals_no_weight(data):
+    X, y, _ = data
+    a = SculptRegressor(**FAST).fit(X, y).predict(X[:20])
+    b = SculptRegressor(**FAST).fit(X, y, sample_weight=np.ones(len(X))).predict(X[:20])
+    np.testing.assert_array_equal(a, b)
+
+
+def test_sample_weight_moves_the_fit_toward_weighted_rows():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 1))
+    group = (np.arange(600) % 2).astype(bool)
+    y = np.where(group, 3.0, -3.0) + 0.1 * rng.normal(size=600)  # same X, two labels
+    w = np.where(group, 10.0, 0.1)
+    reg = SculptRegressor(max_epochs=40, early_stopping=False, random_state=0)
+    mean = reg.fit(X, y, sample_weight=w).predict(X)
+    assert np.median(mean) > 2.0
+
+
+# ----------------------------------------------------------- training knobs
+def test_same_random_state_gives_identical_fits_and_keeps_global_rng(data):
+    X, y, _ = data
+    state = torch.get_rng_state()
+    a = SculptRegressor(**FAST).fit(X, y).predict(X[:20], return_risk=True)
+    b = SculptRegressor(**FAST).fit(X, y).predict(X[:20], return_risk=True)
+    torch.testing.assert_close(torch.get_rng_state(), state, rtol=0, atol=0)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    c = SculptRegressor(**{**FAST, "random_state": 1}).fit(X, y).predict(X[:20])
+    assert not np.allclose(a[0], c)
+
+
+def test_early_stopping_restores_the_best_weights(data):
+    X, y, _ = data
+    reg = SculptRegressor(max_epochs=200, n_iter_no_change=5, lr=1e-2, random_state=0,
+                          loss="nll").fit(X, y)
+    valid = np.asarray(reg.history_[:, "valid_loss"])
+    assert reg.n_iter_ < 200  # it stopped
+    n_valid = math.ceil(0.1 * len(X))
+    _, idx_valid = train_test_split(np.arange(len(X)), test_size=n_valid,
+                                    random_state=reg._seed)
+    mean, std = reg.predict(X[idx_valid], return_std=True)
+    z_nll = -stats.norm.logpdf(y[idx_valid], mean, std) - np.log(reg.y_scale_[0])
+    assert np.mean(z_nll) == pytest.approx(valid.min(), rel=1e-4, abs=1e-4)
+
+
+def test_no_early_stopping_trains_max_epochs(data):
+    X, y, _ = data
+    reg = SculptRegressor(max_epochs=7, early_stopping=False, random_state=0).fit(X, y)
+    assert reg.n_iter_ == 7
+    assert "valid_loss" not in reg.history_[-1]
+
+
+def test_warm_start_and_partial_fit_continue_training(data):
+    X, y, _ = data
+    reg = SculptRegressor(max_epochs=3, early_stopping=False, warm_start=True, random_state=0)
+    reg.fit(X, y)
+    first = reg.module_.state_dict()["risk_head.net.0.weight"].clone()
+    reg.fit(X, y)
+    assert reg.n_iter_ == 6
+    assert not torch.equal(first, reg.module_.state_dict()["risk_head.net.0.weight"])
+    streamed = SculptRegressor(random_state=0)
+    for chunk in np.array_split(np.arange(len(X)), 4):
+        streamed.partial_fit(X[chunk], y[chunk])
+    assert streamed.n_iter_ == 4
+    assert np.all(np.isfinite(streamed.predict(X)))
+
+
+def test_verbose_prints_skorch_table_and_progress_bar(data, capsys):
+    X, y, _ = data
+    SculptRegressor(max_epochs=2, verbose=1, random_state=0).fit(X, y)
+    out = capsys.readouterr().out
+    assert "train_loss" in out and "valid_loss" in out
+    SculptRegressor(max_epochs=1, progress_bar=True, random_state=0).fit(X, y)
+
+
+def test_user_callbacks_are_called(data):
+    X, y, _ = data
+
+    class Counter(Callback):
+        def initialize(self):
+            self.epochs = 0
+            return self
+
+        def on_epoch_end(self, net, **kwargs):
+            self.epochs += 1
+
+    counter = Counter()
+    reg = SculptRegressor(max_epochs=3, early_stopping=False, callbacks=[counter],
+                          random_state=0).fit(X, y)
+    assert dict(reg.net_.callbacks_)["user_0"].epochs == 3
+
+
+def test_gradient_clipping_option(data):
+    X, y, _ = data
+    reg = SculptRegressor(max_grad_norm=0.5, **FAST).fit(X, y)
+    assert np.isfinite(reg.predict(X[:3])).all()
+
+
+# ------------------------------------------------------------------- pandas
+def test_dataframe_feature_names_and_warning(data):
+    X, y, _ = data
+    df = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    reg = SculptRegressor(**FAST).fit(df, pd.Series(y))
+    np.testing.assert_array_equal(reg.feature_names_in_, df.columns)
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        from_array = reg.predict(X)
+    np.testing.assert_allclose(reg.predict(df), from_array, rtol=1e-12)
+    with pytest.raises(ValueError, match="feature names"):
+        reg.predict(df[df.columns[::-1]])
+
+
+def test_column_transformer_with_categorical_column_and_no_warnings():
+    rng = np.random.default_rng(0)
+    n = 300
+    df = pd.DataFrame({
+        "x": rng.normal(size=n),
+        "size": rng.uniform(1, 3, size=n),
+        "colour": pd.Categorical(rng.choice(["red", "green", "blue"], size=n)),
+    })
+    y = df["x"] * 2 + (df["colour"] == "red") * 3 + rng.normal(size=n) * df["size"]
+    pre = ColumnTransformer([
+        ("num", StandardScaler(), ["x", "size"]),
+        ("cat", OneHotEncoder(sparse_output=False), ["colour"]),
+    ]).set_output(transform="pandas")
+    pipe = make_pipeline(pre, SculptRegressor(**FAST))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pipe.fit(df, y)
+        mean, risk = pipe.predict(df, return_risk=True)
+    assert mean.shape == risk.shape == (n,)
+    assert list(pipe[-1].feature_names_in_)[:2] == ["num__x", "num__size"]
+
+
+def test_read_only_float32_input_gives_no_warning(data):
+    X, y, _ = data
+    X32 = np.ascontiguousarray(X, dtype=np.float32)
+    X32.flags.writeable = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        reg = SculptRegressor(**FAST).fit(X32, y)
+        reg.predict(X32)
+
+
+# -------------------------------------------------------------- persistence
+def test_pickle_and_joblib_round_trips(fitted, data, tmp_path):
+    X = data[0][:50]
+    expected = fitted.predict(X, return_risk=True)
+    restored = pickle.loads(pickle.dumps(fitted))
+    path = tmp_path / "model.joblib"
+    joblib.dump(fitted, path)
+    loaded = joblib.load(path)
+    for model in (restored, loaded):
+        got = model.predict(X, return_risk=True)
+        np.testing.assert_array_equal(got[0], expected[0])
+        np.testing.assert_array_equal(got[1], expected[1])
+
+
+def test_predict_in_float64_is_batch_invariant(fitted, data):
+    X = data[0]
+    full = fitted.predict(X, return_risk=True)
+    parts = [fitted.predict(X[i:i + 7], return_risk=True) for i in range(0, len(X), 7)]
+    np.testing.assert_allclose(np.concatenate([p[0] for p in parts]), full[0], rtol=1e-12)
+    np.testing.assert_allclose(np.concatenate([p[1] for p in parts]), full[1], rtol=1e-12)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_device(data):
+    X, y, _ = data
+    reg = SculptRegressor(device="cuda", **FAST).fit(X, y)
+    assert reg.predict(X[:5]).shape == (5,)
