@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, EarlyStopping
 from torch import Tensor
 
 from ._data import BatchIterator, TensorData
@@ -83,6 +83,21 @@ class SculptNet(NeuralNet):
         self.criterion_weight = criterion_weight
         self.max_grad_norm = max_grad_norm
         self.generator = generator
+
+    def fit_loop(self, X: Any, y: Any = None, epochs: int | None = None, **fit_params: Any) -> Any:
+        # skorch ends training on KeyboardInterrupt and keeps the weights; record
+        # whether it came from the user rather than from EarlyStopping.
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        except KeyboardInterrupt:
+            self.interrupted_ = not self._stopped_early()
+            raise
+
+    def _stopped_early(self) -> bool:
+        for _, cb in self.callbacks_:
+            if isinstance(cb, EarlyStopping) and getattr(cb, "misses_", 0) >= cb.patience:
+                return True
+        return False
 
     def get_dataset(self, X: Any, y: Any = None) -> TensorData:
         if not isinstance(X, TensorData):

@@ -7,16 +7,16 @@ import logging
 import math
 import warnings
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from skorch.callbacks import EarlyStopping, ProgressBar
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from skorch.callbacks import EarlyStopping, ProgressBar
 from torch import nn
 
 from ._data import TensorData, as_tensor
@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 
 #: Floor of the predicted standard deviation, in units of the standardised target.
 _MIN_RISK = 1e-4
+#: Version of the file layout written by save_params.
+_PARAMS_FORMAT = 1
 #: Rows per forward pass at prediction time.
 _PREDICT_BATCH = 8192
 
@@ -156,7 +158,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
     ((3,), True)
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "module": [None, type, nn.Module],
         "distribution": [StrOptions(set(DISTRIBUTIONS)), type],
         "n_layers": [Interval(Integral, 1, None, closed="left")],
@@ -306,14 +308,17 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
     def _fit(
         self, X: Any, y: Any, sample_weight: Any, *, incremental: bool, continuing: bool
     ) -> SculptRegressor:
-        X, y = validate_data(
-            self, X, y, reset=not continuing, dtype=np.float32, multi_output=True,
-            y_numeric=True, ensure_min_samples=2 if not incremental else 1,
+        X, y = _numeric_input(
+            validate_data, self, X, y, reset=not continuing, dtype=np.float32,
+            multi_output=True, y_numeric=True, ensure_min_samples=2 if not incremental else 1,
         )
-        y2d = np.asarray(y, dtype=np.float64)
+        try:
+            y2d = np.asarray(y, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"y must hold numbers ({exc}); encode a text target as numbers first."
+            ) from exc
         y2d = y2d.reshape(-1, 1) if y2d.ndim == 1 else y2d
-        if not np.all(np.isfinite(y2d)):
-            raise ValueError("y contains NaN or infinity; drop or impute those rows first.")
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
@@ -349,29 +354,38 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         return self
 
     def _setup(self, X: np.ndarray, y2d: np.ndarray, y_ndim: int, sample_weight: Any) -> None:
-        """Resolve parameters, standardise the target and build the net."""
+        """Standardise the target from the data, then build the net."""
+        w = sample_weight if sample_weight is not None else None
+        loc = np.average(y2d, axis=0, weights=w)
+        scale = np.sqrt(np.average((y2d - loc) ** 2, axis=0, weights=w))
+        constant = scale <= 1e3 * np.finfo(np.float64).eps * np.maximum(np.abs(loc), 1e-300)
+        scale = np.where(constant | ~np.isfinite(scale), 1.0, scale)
+        self._build(X[:2], loc, scale, y_ndim=y_ndim)
+
+    def _build(self, probe: np.ndarray, y_loc: np.ndarray, y_scale: np.ndarray, y_ndim: int) -> None:
+        """Resolve the parameters and build a fresh net (module, optimizer, callbacks).
+
+        ``probe`` holds a row or two of X; the module runs on them once, which
+        initialises lazy layers and checks the output shape.
+        """
         groups = split_prefixed(self._prefixed_params, sorted(self._parameter_constraints))
         self.distribution_ = get_distribution(self.distribution)
         if self.loss == "crps" and not self.distribution_.has_crps:
             raise ValueError(
                 f"loss='crps' has no closed form for {self.distribution_!r}; use loss='nll'."
             )
-        self.n_outputs_ = y2d.shape[1]
+        self.n_outputs_ = len(y_loc)
         self._y_1d = y_ndim == 1
-        w = sample_weight if sample_weight is not None else None
-        loc = np.average(y2d, axis=0, weights=w)
-        scale = np.sqrt(np.average((y2d - loc) ** 2, axis=0, weights=w))
-        constant = scale <= 1e3 * np.finfo(np.float64).eps * np.maximum(np.abs(loc), 1e-300)
-        self.y_loc_ = loc
-        self.y_scale_ = np.where(constant | ~np.isfinite(scale), 1.0, scale)
+        self.y_loc_ = np.asarray(y_loc, dtype=np.float64)
+        self.y_scale_ = np.asarray(y_scale, dtype=np.float64)
 
         rng = check_random_state(self.random_state)
         self._seed = int(rng.randint(2**31 - 1))
         self._seed_sequence = np.random.default_rng(self._seed)
         with torch.random.fork_rng(devices=self._rng_devices()):
             torch.manual_seed(self._seed)
-            module = self._build_module(X, groups["module"])
-        self.net_ = self._build_net(module, groups, n_rows=X.shape[0])
+            module = self._build_module(probe, groups["module"])
+        self.net_ = self._build_net(module, groups)
         self.net_.initialize()
         self.n_iter_ = 0
 
@@ -381,7 +395,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
             return [device.index or 0]
         return []
 
-    def _build_module(self, X: np.ndarray, module_kwargs: dict[str, Any]) -> SculptModule:
+    def _build_module(self, probe: np.ndarray, module_kwargs: dict[str, Any]) -> SculptModule:
         """Instantiate or copy the user's module, check it, and wrap it."""
         spec = MLP if self.module is None else self.module
         if isinstance(spec, nn.Module):
@@ -396,7 +410,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
             check_kwargs_for("module", spec, module_kwargs)
             kwargs = dict(module_kwargs)
             accepted = _accepted_or_all(spec)
-            for name, value in (("n_features", X.shape[1]), ("n_outputs", self.n_outputs_)):
+            for name, value in (("n_features", probe.shape[1]), ("n_outputs", self.n_outputs_)):
                 if name in accepted and name not in kwargs:
                     kwargs[name] = value
             module = spec(**kwargs)
@@ -405,7 +419,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
                 f"module must be None, a torch.nn.Module subclass or an instance; got {spec!r}."
             )
         module = module.to(self.device)
-        self._check_module_output(module, X)
+        self._check_module_output(module, probe)
         wrapper_module = SculptModule(
             module,
             distribution=self.distribution_,
@@ -416,9 +430,9 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         )
         return wrapper_module.to(self.device)
 
-    def _check_module_output(self, module: nn.Module, X: np.ndarray) -> None:
-        """Run the module on two rows: initialises lazy layers and checks the shape."""
-        probe = as_tensor(X[:2], torch.float32, self.device)
+    def _check_module_output(self, module: nn.Module, rows: np.ndarray) -> None:
+        """Run the module on a few rows: initialises lazy layers and checks the shape."""
+        probe = as_tensor(rows, torch.float32, self.device)
         try:
             with torch.no_grad():
                 out = module(probe)
@@ -442,9 +456,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
                 "have it filled in)."
             )
 
-    def _build_net(
-        self, module: SculptModule, groups: dict[str, dict[str, Any]], n_rows: int
-    ) -> SculptNet:
+    def _build_net(self, module: SculptModule, groups: dict[str, dict[str, Any]]) -> SculptNet:
         criterion = nn.MSELoss if self.criterion is None else self.criterion
         criterion_kwargs = dict(groups["criterion"])
         if isinstance(criterion, type):
@@ -572,13 +584,81 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
             stacklevel=4,
         )
 
+    # ----------------------------------------------------------- persistence
+    def save_params(self, f: Any) -> None:
+        """Save the trained weights and the target scaling, without any code.
+
+        Unlike a pickle, the file holds only tensors, numbers and strings, so
+        :meth:`load_params` reads it with ``torch.load(weights_only=True)``,
+        which cannot run code. The architecture is not saved: load into an
+        estimator made with the same parameters.
+
+        Parameters
+        ----------
+        f : str, path or file object
+            Where to write (``torch.save``).
+        """
+        check_is_fitted(self, "net_")
+        names = getattr(self, "feature_names_in_", None)
+        torch.save(
+            {
+                "format": _PARAMS_FORMAT,
+                "module": {k: v.detach().cpu() for k, v in self.net_.module_.state_dict().items()},
+                "y_loc": torch.as_tensor(self.y_loc_),
+                "y_scale": torch.as_tensor(self.y_scale_),
+                "y_ndim": 1 if self._y_1d else 2,
+                "n_features_in": int(self.n_features_in_),
+                "feature_names_in": None if names is None else [str(n) for n in names],
+                "n_iter": int(self.n_iter_),
+            },
+            f,
+        )
+
+    def load_params(self, f: Any) -> SculptRegressor:
+        """Build the module from this estimator's parameters and load saved weights.
+
+        Parameters
+        ----------
+        f : str, path or file object
+            A file written by :meth:`save_params` (on any device; it is read
+            onto this estimator's ``device``).
+
+        Returns
+        -------
+        self : SculptRegressor
+            A fitted estimator.
+        """
+        self._validate_params()
+        state = torch.load(f, map_location="cpu", weights_only=True)
+        if not isinstance(state, dict) or state.get("format") != _PARAMS_FORMAT:
+            raise ValueError(
+                "This file was not written by SculptRegressor.save_params (or by another "
+                "version of it); save the weights again with save_params."
+            )
+        probe = np.zeros((2, state["n_features_in"]), dtype=np.float32)
+        self._build(probe, state["y_loc"].numpy(), state["y_scale"].numpy(), state["y_ndim"])
+        try:
+            self.net_.module_.load_state_dict(state["module"])
+        except RuntimeError as exc:
+            del self.net_
+            raise ValueError(
+                "The saved weights do not fit the module built from this estimator's "
+                "parameters; create the estimator with the same parameters (module, "
+                f"module__*, n_layers, layer) as the one that saved them. ({exc})"
+            ) from exc
+        self.n_features_in_ = state["n_features_in"]
+        if state["feature_names_in"] is not None:
+            self.feature_names_in_ = np.asarray(state["feature_names_in"], dtype=object)
+        self.n_iter_ = state["n_iter"]
+        return self
+
     # --------------------------------------------------------------- predict
     def _forward(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
         """Means and standard deviations in y's units, each (n_samples, n_outputs)."""
         check_is_fitted(self, "net_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = _numeric_input(validate_data, self, X, reset=False, dtype=np.float64)
         module = self.net_.module_
-        device = torch.device(self.device)
+        device = next(module.parameters()).device
         dtype = torch.float32 if device.type == "mps" else torch.float64
         state = {
             name: t.to(dtype) if t.is_floating_point() else t
@@ -698,7 +778,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
             raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
         dist = self.predict_dist(X)
         rng = check_random_state(random_state)
-        draws = dist.rvs(size=(n_samples,) + dist.mean().shape, random_state=rng)
+        draws = dist.rvs(size=(n_samples, *dist.mean().shape), random_state=rng)
         return np.moveaxis(draws, 0, -1)
 
 
@@ -710,6 +790,37 @@ class _HoldOut:
 
     def __call__(self, dataset: TensorData, y: Any = None, **fit_params: Any) -> tuple:
         return dataset, self.valid
+
+
+#: Advice appended to scikit-learn's input-validation errors, by what they say.
+_INPUT_ADVICE = (
+    (("could not convert", "Unable to convert"),
+     "SculptRegressor needs numeric X and y: encode categorical or text feature columns "
+     "first, e.g. with OneHotEncoder or OrdinalEncoder in a ColumnTransformer."),
+    (("contains NaN", "contains infinity"),
+     "Remove or impute those values first: a SimpleImputer in a Pipeline for X, dropping "
+     "the rows for y."),
+    (("dim 3", "dim 4", "dim 5"),
+     "X must be 2-D (n_samples, n_features); flatten extra axes, e.g. X.reshape(len(X), -1)."),
+    (("features, but", "feature names should match"),
+     "Pass the same columns as in fit, in the same order."),
+    (("inconsistent numbers of samples",),
+     "X, y and sample_weight need one row per sample."),
+    (("0 sample(s)", "1 sample(s)"),
+     "fit needs at least 2 rows (and a validation row when early_stopping=True)."),
+)
+
+
+def _numeric_input(validate: Any, *args: Any, **kwargs: Any) -> Any:
+    """scikit-learn's input validation, with advice on what to do appended."""
+    try:
+        return validate(*args, **kwargs)
+    except ValueError as exc:
+        message = str(exc)
+        for needles, advice in _INPUT_ADVICE:
+            if any(needle in message for needle in needles):
+                raise ValueError(f"{message.rstrip()} {advice}") from exc
+        raise
 
 
 def _accepted_or_all(factory: Any) -> set[str]:

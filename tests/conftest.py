@@ -4,9 +4,9 @@ import os
 
 os.environ.setdefault("SCULPT_EXAMPLES_FAST", "1")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import pytest
+import torch
 
 # One thread per test process: torch's default pool spin-waits on a loaded
 # 2-core machine and small steps run 30-60x slower (see the README).

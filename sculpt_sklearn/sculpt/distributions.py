@@ -490,7 +490,7 @@ class StudentT(SculptDistribution):
         return stats.t(df=cls.df, loc=np.asarray(y_hat), scale=np.asarray(y_risk) * cls._s())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _student_t_family(df: float) -> type[StudentT]:
     if df == StudentT.df:
         return StudentT
