@@ -656,7 +656,9 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
     def _forward(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
         """Means and standard deviations in y's units, each (n_samples, n_outputs)."""
         check_is_fitted(self, "net_")
-        X = _numeric_input(validate_data, self, X, reset=False, dtype=np.float64)
+        # float32 input stays float32 here: each batch is cast on its own, so
+        # memory grows with the outputs, not with a float64 copy of X.
+        X = _numeric_input(validate_data, self, X, reset=False, dtype=(np.float64, np.float32))
         module = self.net_.module_
         device = next(module.parameters()).device
         dtype = torch.float32 if device.type == "mps" else torch.float64
@@ -679,8 +681,9 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
                     std[start:stop] = s.reshape(stop - start, -1).cpu().numpy()
         finally:
             module.train(was_training)
-        mean = mean * self.y_scale_ + self.y_loc_
-        std = std * self.y_scale_
+        mean *= self.y_scale_
+        mean += self.y_loc_
+        std *= self.y_scale_
         if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(std))):
             bad = int(np.sum(~(np.isfinite(mean) & np.isfinite(std)).all(axis=1)))
             raise ValueError(
