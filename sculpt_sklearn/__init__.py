@@ -4,12 +4,46 @@
 distribution loss and returns ``predict(X, return_risk=True) -> (mean, risk)``,
 where the risk is the predictive standard deviation in the units of ``y``.
 The torch-level API lives in :mod:`sculpt_sklearn.sculpt`.
+
+Only the torch-level layer is imported eagerly: ``from sculpt_sklearn import
+sculpt`` needs neither scikit-learn nor skorch. The other names load on first
+use.
 """
 
-from . import datasets, sculpt
-from .mlp import MLP
-from .regressor import SculptRegressor
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from . import sculpt
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["SculptRegressor", "MLP", "sculpt", "datasets", "__version__"]
+#: Public name -> the submodule that defines it (None: the name is a submodule).
+_LAZY: dict[str, str | None] = {
+    "SculptRegressor": "regressor",
+    "MLP": "mlp",
+    "datasets": None,
+    "metrics": None,
+    "calibration": None,
+    "plotting": None,
+}
+
+__all__ = ["SculptRegressor", "MLP", "sculpt", "datasets", "metrics", "calibration",
+           "plotting", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module_name = _LAZY[name]
+    if module_name is None:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        value = getattr(importlib.import_module(f".{module_name}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -18,9 +18,20 @@ from torch import Tensor
 
 from ._data import BatchIterator, TensorData
 from ._objectives import objective_loss
-from .sculpt.distributions import _reduce
 
 __all__ = ["SculptNet", "DivergenceGuard", "TrainingDiverged"]
+
+
+def _batch_mean(values: Tensor, weight: Tensor | None) -> Tensor:
+    """Mean loss of a batch; rows weighted by ``weight`` (normalised to mean 1 per fit).
+
+    Dividing by the batch size rather than by the batch's weight sum keeps each
+    step an unbiased estimate of the weighted mean over the whole training set,
+    and a batch of zero-weight rows a zero step.
+    """
+    if weight is None:
+        return values.mean()
+    return (values * weight.reshape(-1, *([1] * (values.ndim - 1)))).mean()
 
 
 class TrainingDiverged(FloatingPointError):
@@ -124,8 +135,8 @@ class SculptNet(NeuralNet):
         y, weight = y_true
         distribution = self.module_.distribution
         if not training:
-            return _reduce(distribution.nll(y, mean, std), weight)
-        loss = _reduce(
+            return _batch_mean(distribution.nll(y, mean, std), weight)
+        loss = _batch_mean(
             objective_loss(
                 self.sculpt_loss, distribution, y, mean, std, beta=self.beta,
                 criterion=self.criterion_,
@@ -133,7 +144,7 @@ class SculptNet(NeuralNet):
             weight,
         )
         if self.criterion_weight:
-            loss = loss + self.criterion_weight * _reduce(self.criterion_(mean, y), weight)
+            loss = loss + self.criterion_weight * _batch_mean(self.criterion_(mean, y), weight)
         return loss
 
     def train_step_single(self, batch: Any, **fit_params: Any) -> dict[str, Any]:

@@ -55,9 +55,13 @@ def make_heteroscedastic(
     >>> X.shape, y.shape, bool((std > 0).all())
     ((100, 4), (100,), True)
     """
-    if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
         raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
-    if not isinstance(n_features, (int, np.integer)) or n_features < 2:
+    if (
+        isinstance(n_features, bool)
+        or not isinstance(n_features, (int, np.integer))
+        or n_features < 2
+    ):
         raise ValueError(f"n_features must be an integer >= 2; got {n_features!r}.")
     if not np.isfinite(noise) or noise < 0:
         raise ValueError(f"noise must be a finite float >= 0; got {noise!r}.")

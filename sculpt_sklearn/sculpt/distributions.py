@@ -279,13 +279,16 @@ class SculptDistribution(metaclass=_FamilyMeta):
 
 
 def _reduce(values: Tensor, sample_weight: Tensor | None) -> Tensor:
-    """Mean over all elements, weighting rows by ``sample_weight``."""
+    """Mean over all elements; with ``sample_weight``, the weighted mean over rows.
+
+    ``sum_i w_i * mean_j values[i, j] / sum_i w_i``: weights of one are the plain
+    mean, and scaling all weights changes nothing.
+    """
     if sample_weight is None:
         return values.mean()
-    if values.ndim == 1:
-        return (values * sample_weight).mean()
     w = sample_weight.reshape((-1,) + (1,) * (values.ndim - 1))
-    return (values * w).mean()
+    per_row = values.numel() // max(values.shape[0], 1) if values.ndim else 1
+    return (values * w).sum() / (sample_weight.sum() * per_row)
 
 
 class Normal(SculptDistribution):

@@ -152,12 +152,6 @@ class SculptModule(nn.Module):
             linear.in_features, linear.out_features, n_layers=n_layers, hidden=hidden,
             min_risk=min_risk,
         )
-        self._features: Tensor | None = None
-        linear.register_forward_pre_hook(self._capture_features)
-
-    def _capture_features(self, module: nn.Module, args: tuple[Any, ...]) -> None:
-        self._features = args[0]
-
     def forward(self, x: Any, *args: Any, return_risk: bool = False, **kwargs: Any) -> Any:
         """Run the model; optionally also return the risk.
 
@@ -178,20 +172,24 @@ class SculptModule(nn.Module):
             The predictive standard deviation, shape of ``y_hat``, positive.
             Only returned when ``return_risk`` is True.
         """
-        self._features = None
+        if not return_risk:
+            return self.model(x, *args, **kwargs)
+        # The features are caught by a hook that lives for this call only, so
+        # copies, pickles and several wrappers of one model never share state.
+        captured: list[Tensor] = []
+        layer = self.model.get_submodule(self.layer_name)
+        handle = layer.register_forward_pre_hook(lambda module, inputs: captured.append(inputs[0]))
         try:
             y_hat = self.model(x, *args, **kwargs)
-            features = self._features
         finally:
-            self._features = None
-        if not return_risk:
-            return y_hat
-        if features is None:
+            handle.remove()
+        if not captured:
             raise RuntimeError(
                 f"The model's forward did not call the layer {self.layer_name!r}, so "
                 "there are no features for the risk head; name the layer that computes "
                 "the output with Wrapper(..., layer='name.of.layer')."
             )
+        features = captured[-1]
         if self.detach_features:
             features = features.detach()
         y_risk = self.risk_head(features)
@@ -205,11 +203,6 @@ class SculptModule(nn.Module):
                 )
             y_risk = y_risk.reshape(y_hat.shape)
         return y_hat, y_risk
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state["_features"] = None
-        return state
 
 
 class Wrapper:
