@@ -23,13 +23,14 @@ __version__ = "0.1.0.dev0"
 _LAZY: dict[str, str | None] = {
     "SculptRegressor": "regressor",
     "MLP": "mlp",
+    "RecalibratedRegressor": "calibration",
     "datasets": None,
     "metrics": None,
     "calibration": None,
     "plotting": None,
 }
 
-__all__ = ["SculptRegressor", "MLP", "sculpt", "datasets", "metrics", "calibration",
+__all__ = ["SculptRegressor", "RecalibratedRegressor", "MLP", "sculpt", "datasets", "metrics", "calibration",
            "plotting", "__version__"]
 
 

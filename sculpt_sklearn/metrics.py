@@ -9,18 +9,18 @@ by its own density rather than by a Gaussian with the same standard
 deviation. Multi-output arrays give one value per output, averaged (see
 ``multioutput``).
 
-=========================  ===========================================  ======
-metric                     what it measures                             better
-=========================  ===========================================  ======
-:func:`nll`                negative log-likelihood (log score)          lower
-:func:`crps`               continuous ranked probability score          lower
-:func:`coverage`           share of ``y`` inside the central interval   target
-:func:`interval_width`     mean width of the central interval           lower
-:func:`interval_score`     width plus penalty for misses (G&R 2007)     lower
-:func:`calibration_error`  mean abs. expected - observed coverage       lower
+===========================  ===========================================  ======
+metric                       what it measures                             better
+===========================  ===========================================  ======
+:func:`nll`                  negative log-likelihood (log score)          lower
+:func:`crps`                 continuous ranked probability score          lower
+:func:`coverage`             share of ``y`` inside the central interval   target
+:func:`interval_width`       mean width of the central interval           lower
+:func:`interval_score`       width plus penalty for misses (G&R 2007)     lower
+:func:`calibration_error`    mean abs. expected - observed coverage       lower
 :func:`miscalibration_area`  area between reliability curve and diagonal  lower
-:func:`sharpness`          root mean predicted variance                 lower
-=========================  ===========================================  ======
+:func:`sharpness`            root mean predicted variance                 lower
+===========================  ===========================================  ======
 
 The scorers (:data:`neg_nll_scorer`, :data:`neg_crps_scorer`,
 :data:`interval_score_scorer` and :func:`make_uncertainty_scorer`) plug these
@@ -64,7 +64,7 @@ __all__ = [
     "interval_score_scorer",
 ]
 
-Distribution = str | type[SculptDistribution]
+_DistributionLike = str | type[SculptDistribution]
 
 
 # --------------------------------------------------------------------------- checks
@@ -143,13 +143,13 @@ def _mean(values: np.ndarray, sample_weight: np.ndarray | None, multioutput: Any
     return _aggregate(np.average(values, axis=0, weights=sample_weight), multioutput)
 
 
-def _standard(distribution: Distribution) -> Any:
+def _standard(distribution: _DistributionLike) -> Any:
     """The frozen scipy.stats standard family (mean 0, std 1) of ``distribution``."""
     return get_distribution(distribution).scipy_distribution(0.0, 1.0)
 
 
 def _interval(
-    y_mean: np.ndarray, y_std: np.ndarray, distribution: Distribution, confidence_level: Any
+    y_mean: np.ndarray, y_std: np.ndarray, distribution: _DistributionLike, confidence_level: Any
 ) -> tuple[np.ndarray, np.ndarray]:
     level = _check_confidence_level(confidence_level)
     standard = _standard(distribution)
@@ -171,7 +171,7 @@ def nll(
     y_mean: Any,
     y_std: Any,
     *,
-    distribution: Distribution = "normal",
+    distribution: _DistributionLike = "normal",
     sample_weight: Any = None,
     multioutput: Any = "uniform_average",
 ) -> float | np.ndarray:
@@ -219,7 +219,7 @@ def crps(
     y_mean: Any,
     y_std: Any,
     *,
-    distribution: Distribution = "normal",
+    distribution: _DistributionLike = "normal",
     sample_weight: Any = None,
     multioutput: Any = "uniform_average",
 ) -> float | np.ndarray:
@@ -266,7 +266,7 @@ def coverage(
     y_mean: Any,
     y_std: Any,
     *,
-    distribution: Distribution = "normal",
+    distribution: _DistributionLike = "normal",
     confidence_level: float = 0.9,
     sample_weight: Any = None,
     multioutput: Any = "uniform_average",
@@ -312,7 +312,7 @@ def interval_width(
     y_mean: Any,
     y_std: Any,
     *,
-    distribution: Distribution = "normal",
+    distribution: _DistributionLike = "normal",
     confidence_level: float = 0.9,
     sample_weight: Any = None,
     multioutput: Any = "uniform_average",
@@ -357,7 +357,7 @@ def interval_score(
     y_mean: Any,
     y_std: Any,
     *,
-    distribution: Distribution = "normal",
+    distribution: _DistributionLike = "normal",
     confidence_level: float = 0.9,
     sample_weight: Any = None,
     multioutput: Any = "uniform_average",
@@ -409,7 +409,7 @@ def _observed_proportions(
     y_mean: np.ndarray,
     y_std: np.ndarray,
     sample_weight: np.ndarray | None,
-    distribution: Distribution,
+    distribution: _DistributionLike,
     n_levels: int,
     kind: str,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -438,7 +438,7 @@ def calibration_curve(
     y_mean: Any,
     y_std: Any,
     *,
-    distribution: Distribution = "normal",
+    distribution: _DistributionLike = "normal",
     n_levels: int = 100,
     kind: str = "interval",
     sample_weight: Any = None,
@@ -486,7 +486,7 @@ def calibration_error(
     y_mean: Any,
     y_std: Any,
     *,
-    distribution: Distribution = "normal",
+    distribution: _DistributionLike = "normal",
     n_levels: int = 100,
     kind: str = "interval",
     sample_weight: Any = None,
@@ -548,7 +548,7 @@ def miscalibration_area(
     y_mean: Any,
     y_std: Any,
     *,
-    distribution: Distribution = "normal",
+    distribution: _DistributionLike = "normal",
     n_levels: int = 100,
     kind: str = "interval",
     sample_weight: Any = None,
@@ -638,7 +638,7 @@ def uncertainty_metrics(
     y_mean: Any,
     y_std: Any,
     *,
-    distribution: Distribution = "normal",
+    distribution: _DistributionLike = "normal",
     confidence_level: float = 0.9,
     sample_weight: Any = None,
 ) -> dict[str, float]:
@@ -942,7 +942,7 @@ def evaluate_uncertainty(
     X: Any,
     y: Any,
     *,
-    distribution: Distribution | None = None,
+    distribution: _DistributionLike | None = None,
     confidence_level: float = 0.9,
     sample_weight: Any = None,
 ) -> dict[str, float]:

@@ -185,6 +185,13 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         "warm_start": ["boolean"],
     }
 
+    # MAPIE and uncertainty scorers call predict(X, return_std=True): with metadata
+    # routing on, a Pipeline forwards these keywords without a set_predict_request.
+    __metadata_request__predict: ClassVar[dict[str, bool]] = {
+        "return_std": True,
+        "return_risk": True,
+    }
+
     def __init__(
         self,
         module: type[nn.Module] | nn.Module | None = None,
@@ -758,6 +765,30 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         level = _check_confidence_level(confidence_level)
         dist = self.predict_dist(X)
         return dist.ppf(0.5 - level / 2.0), dist.ppf(0.5 + level / 2.0)
+
+    def predict_quantiles(self, X: Any, quantiles: Any) -> np.ndarray:
+        """Quantiles of each row's predictive distribution.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+        quantiles : float or array-like of shape (n_quantiles,)
+            Levels, each strictly between 0 and 1.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_quantiles) or (n_samples, n_outputs, n_quantiles)
+            3-D when ``y`` was 2-D in ``fit``, as ``RecalibratedRegressor.predict_quantiles``.
+        """
+        levels = np.atleast_1d(np.asarray(quantiles, dtype=np.float64))
+        if levels.ndim != 1 or levels.size == 0 or not np.all((levels > 0) & (levels < 1)):
+            raise ValueError(
+                "quantiles must be a level or a 1-D list of levels strictly between 0 and 1 "
+                f"(e.g. [0.05, 0.5, 0.95]); got {quantiles!r}."
+            )
+        mean, std = self.predict(X, return_risk=True)
+        standard = self.distribution_.scipy_distribution(0.0, 1.0).ppf(levels)
+        return mean[..., None] + std[..., None] * standard
 
     def sample(
         self, X: Any, n_samples: int = 1, random_state: int | np.random.RandomState | None = None

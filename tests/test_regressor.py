@@ -483,3 +483,24 @@ def test_cuda_device(data):
     X, y, _ = data
     reg = SculptRegressor(device="cuda", **FAST).fit(X, y)
     assert reg.predict(X[:5]).shape == (5,)
+
+
+def test_predict_quantiles_match_the_predictive_distribution(fitted, data):
+    X = data[0][:20]
+    q = fitted.predict_quantiles(X, [0.05, 0.5, 0.95])
+    assert q.shape == (20, 3)
+    dist = fitted.predict_dist(X)
+    for j, level in enumerate([0.05, 0.5, 0.95]):
+        np.testing.assert_allclose(q[:, j], dist.ppf(level), rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        fitted.predict_quantiles(X, [0.5, 1.0])
+
+
+def test_pipeline_forwards_return_std_with_metadata_routing_on(data):
+    import sklearn
+
+    X, y, _ = data
+    with sklearn.config_context(enable_metadata_routing=True):
+        pipe = make_pipeline(StandardScaler(), SculptRegressor(**FAST)).fit(X, y)
+        mean, std = pipe.predict(X[:5], return_std=True)
+    assert mean.shape == std.shape == (5,)
