@@ -44,3 +44,57 @@ format: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist *.egg-info
+
+# ---------------------------------------------------------------- benchmarks
+# NGBoost pins scikit-learn < 1.7 and pandas < 3, so it gets its own venv; only
+# `benchmarks/ngboost_runner.py` runs there (uci.py --ngboost calls it).
+BENCH_VENV ?= .bench-venv
+BENCH_PY := $(BENCH_VENV)/bin/python
+BENCH_STAMP := $(BENCH_VENV)/.bench-installed
+# Worker processes for the UCI runs (each uses one torch thread).
+BENCH_JOBS ?= 2
+# Extra arguments, e.g. BENCH_ARGS="--ngboost" or BENCH_ARGS="--param batch_size=32".
+BENCH_ARGS ?=
+BENCH_QUICK_DATASETS ?= yacht energy concrete wine
+BENCH_QUICK_SPLITS ?= 3
+
+.PHONY: bench-env bench bench-quick bench-speed
+
+$(BENCH_STAMP):
+	@test -x $(BENCH_PY) || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_PY) -m pip install -q --upgrade pip
+	$(BENCH_PY) -m pip install -q ngboost numpy scipy
+	@touch $(BENCH_STAMP)
+
+bench-env: $(BENCH_STAMP)
+
+# Every split of the 8 datasets (protein: 41k training rows, 5 splits); hours on 2 cores.
+bench: $(STAMP)
+	$(THREADS_ENV) $(PY) benchmarks/uci.py --jobs $(BENCH_JOBS) --out docs/benchmarks.md $(BENCH_ARGS)
+
+# A few splits of the small datasets, with the published columns; minutes.
+bench-quick: $(STAMP)
+	$(THREADS_ENV) $(PY) benchmarks/uci.py --datasets $(BENCH_QUICK_DATASETS) \
+		--splits $(BENCH_QUICK_SPLITS) --jobs $(BENCH_JOBS) $(BENCH_ARGS)
+
+bench-speed: $(STAMP)
+	$(THREADS_ENV) $(PY) benchmarks/speed.py --out docs/performance.md $(BENCH_ARGS)
+
+# ---------------------------------------------------------------------- docs
+# The documentation site (Sphinx + sphinx-gallery). Every script in examples/ is
+# executed during the build; docs/conf.py sets SCULPT_EXAMPLES_FAST=1 unless the
+# environment sets it (SCULPT_EXAMPLES_FAST=0 make docs renders full-length runs).
+DOCS_STAMP := $(VENV)/.sculpt-docs-installed
+
+.PHONY: docs docs-clean
+
+$(DOCS_STAMP): $(STAMP) pyproject.toml
+	$(PY) -m pip install -q -e ".[$(EXTRAS),docs]"
+	@touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	$(THREADS_ENV) $(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+	@echo "Open docs/_build/html/index.html"
+
+docs-clean:
+	rm -rf docs/_build docs/auto_examples docs/gen_modules docs/sg_execution_times.rst

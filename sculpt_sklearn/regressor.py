@@ -63,6 +63,10 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         The output family (e.g. ``sculpt.StudentT.with_df(3)``).
     n_layers : int, default=2
         Number of layers of the risk head.
+    risk_hidden : int, default=None
+        Width of the risk head's hidden layers; default: the width of the
+        features it reads (the input of ``layer``). Widen it when ``layer``
+        reads a narrow input.
     layer : str, default=None
         Name of the ``nn.Linear`` whose input feeds the risk head; default:
         the module's last ``nn.Linear``.
@@ -162,6 +166,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         "module": [None, type, nn.Module],
         "distribution": [StrOptions(set(DISTRIBUTIONS)), type],
         "n_layers": [Interval(Integral, 1, None, closed="left")],
+        "risk_hidden": [None, Interval(Integral, 1, None, closed="left")],
         "layer": [None, str],
         "loss": [StrOptions(set(OBJECTIVES))],
         "beta": [Interval(Real, 0, 1, closed="both")],
@@ -198,6 +203,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         *,
         distribution: str | type[SculptDistribution] = "normal",
         n_layers: int = 2,
+        risk_hidden: int | None = None,
         layer: str | None = None,
         loss: str = "beta_nll",
         beta: float = 0.5,
@@ -224,6 +230,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         self.module = module
         self.distribution = distribution
         self.n_layers = n_layers
+        self.risk_hidden = risk_hidden
         self.layer = layer
         self.loss = loss
         self.beta = beta
@@ -432,6 +439,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
             distribution=self.distribution_,
             n_layers=self.n_layers,
             layer=self.layer,
+            hidden=self.risk_hidden,
             detach_features=uses_detached_features(self.loss),
             min_risk=_MIN_RISK,
         )

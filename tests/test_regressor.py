@@ -504,3 +504,10 @@ def test_pipeline_forwards_return_std_with_metadata_routing_on(data):
         pipe = make_pipeline(StandardScaler(), SculptRegressor(**FAST)).fit(X, y)
         mean, std = pipe.predict(X[:5], return_std=True)
     assert mean.shape == std.shape == (5,)
+
+
+def test_risk_hidden_sets_the_head_width(data):
+    X, y, _ = data
+    reg = SculptRegressor(TwoLayerNet, risk_hidden=11, n_layers=3, **FAST).fit(X, y)
+    widths = [m.out_features for m in reg.module_.risk_head.modules() if isinstance(m, nn.Linear)]
+    assert widths == [11, 11, 1]
