@@ -7,7 +7,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
-EXTRAS ?= dev,plot
+EXTRAS ?= dev,plot,dask
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.sculpt-installed
 # One torch thread per process: on 2 cores, torch's default thread pool spin-waits

@@ -95,6 +95,20 @@ class SculptNet(NeuralNet):
         self.max_grad_norm = max_grad_norm
         self.generator = generator
 
+    def __getstate__(self) -> dict[str, Any]:
+        # `module` and `module_` are one object here; skorch maps only `module_`
+        # (a CUDA-dependent attribute) to the CPU when a GPU pickle is loaded on a
+        # CPU-only machine, so store the module once, as `module_`.
+        state = super().__getstate__()
+        if state.get("module") is self.__dict__.get("module_"):
+            state["module"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        if self.module is None:
+            self.module = self.module_
+
     def fit_loop(self, X: Any, y: Any = None, epochs: int | None = None, **fit_params: Any) -> Any:
         # skorch ends training on KeyboardInterrupt and keeps the weights; record
         # whether it came from the user rather than from EarlyStopping.

@@ -88,6 +88,11 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
     criterion_weight : float, default=0.0
         Weight of the base criterion on the mean, added to the objective
         (the Sculpt seed's mode A).
+    target_loc, target_scale : float or array-like of shape (n_outputs,), default=None
+        Fix the target standardisation ``z = (y - target_loc) / target_scale``
+        instead of computing it from the data (from the first chunk, for
+        ``partial_fit``). Set both or neither; useful when streaming data
+        whose first chunk is not representative.
     max_epochs : int, default=300
         Maximum number of passes over the training data.
     batch_size : int, default=64
@@ -172,6 +177,8 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         "beta": [Interval(Real, 0, 1, closed="both")],
         "criterion": [None, type, nn.Module],
         "criterion_weight": [Interval(Real, 0, None, closed="left")],
+        "target_loc": [None, Real, "array-like"],
+        "target_scale": [None, Real, "array-like"],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
@@ -209,6 +216,8 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         beta: float = 0.5,
         criterion: type[nn.Module] | nn.Module | None = None,
         criterion_weight: float = 0.0,
+        target_loc: float | np.ndarray | None = None,
+        target_scale: float | np.ndarray | None = None,
         max_epochs: int = 300,
         batch_size: int = 64,
         lr: float = 1e-3,
@@ -236,6 +245,8 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         self.beta = beta
         self.criterion = criterion
         self.criterion_weight = criterion_weight
+        self.target_loc = target_loc
+        self.target_scale = target_scale
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -301,8 +312,9 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         """One epoch over ``(X, y)``, continuing from the current weights.
 
         The first call sets up the network and standardises the target with
-        that chunk's mean and standard deviation; later chunks keep them.
-        Early stopping is not used.
+        that chunk's mean and standard deviation (or with ``target_loc`` and
+        ``target_scale`` when set); later chunks keep them. Early stopping is
+        not used.
 
         Parameters
         ----------
@@ -322,6 +334,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
     def _fit(
         self, X: Any, y: Any, sample_weight: Any, *, incremental: bool, continuing: bool
     ) -> SculptRegressor:
+        self._check_device(continuing)
         X, y = _numeric_input(
             validate_data, self, X, y, reset=not continuing, dtype=np.float32,
             multi_output=True, y_numeric=True, ensure_min_samples=2 if not incremental else 1,
@@ -368,7 +381,24 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         return self
 
     def _setup(self, X: np.ndarray, y2d: np.ndarray, y_ndim: int, sample_weight: Any) -> None:
-        """Standardise the target from the data, then build the net."""
+        """Standardise the target from the data (or the given statistics), then build."""
+        if (self.target_loc is None) != (self.target_scale is None):
+            raise ValueError(
+                "Set both target_loc and target_scale (to fix the target standardisation) "
+                "or neither (to compute it from the data)."
+            )
+        if self.target_loc is not None:
+            loc, scale = (
+                np.broadcast_to(np.asarray(v, dtype=np.float64), (y2d.shape[1],)).copy()
+                for v in (self.target_loc, self.target_scale)
+            )
+            if not (np.all(np.isfinite(loc)) and np.all(np.isfinite(scale)) and np.all(scale > 0)):
+                raise ValueError(
+                    "target_loc must be finite and target_scale finite and > 0; got "
+                    f"{self.target_loc!r} and {self.target_scale!r}."
+                )
+            self._build(X[:2], loc, scale, y_ndim=y_ndim)
+            return
         w = sample_weight if sample_weight is not None else None
         loc = np.average(y2d, axis=0, weights=w)
         scale = np.sqrt(np.average((y2d - loc) ** 2, axis=0, weights=w))
@@ -402,6 +432,26 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         self.net_ = self._build_net(module, groups)
         self.net_.initialize()
         self.n_iter_ = 0
+
+    def _check_device(self, continuing: bool) -> None:
+        """Refuse a device that does not exist, or that the fitted weights are not on."""
+        device = torch.device(self.device)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(
+                f"device={self.device!r} but CUDA is not available "
+                "(torch.cuda.is_available() is False); install a CUDA build of torch or "
+                "use device='cpu'."
+            )
+        if continuing:
+            current = next(self.net_.module_.parameters()).device
+            if current.type != device.type or (
+                device.index is not None and current.index != device.index
+            ):
+                raise ValueError(
+                    f"The fitted weights are on {current}, but device={self.device!r}; "
+                    f"call set_params(device='{current}') to continue training there, or "
+                    "set warm_start=False to start over on the new device."
+                )
 
     def _rng_devices(self) -> list[int]:
         device = torch.device(self.device)
@@ -644,6 +694,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
             A fitted estimator.
         """
         self._validate_params()
+        self._check_device(continuing=False)
         state = torch.load(f, map_location="cpu", weights_only=True)
         if not isinstance(state, dict) or state.get("format") != _PARAMS_FORMAT:
             raise ValueError(

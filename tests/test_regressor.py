@@ -511,3 +511,25 @@ def test_risk_hidden_sets_the_head_width(data):
     reg = SculptRegressor(TwoLayerNet, risk_hidden=11, n_layers=3, **FAST).fit(X, y)
     widths = [m.out_features for m in reg.module_.risk_head.modules() if isinstance(m, nn.Linear)]
     assert widths == [11, 11, 1]
+
+
+def test_fixed_target_standardisation(data):
+    X, y, _ = data
+    reg = SculptRegressor(target_loc=10.0, target_scale=2.0, **FAST).fit(X, y)
+    np.testing.assert_array_equal(reg.y_loc_, [10.0])
+    np.testing.assert_array_equal(reg.y_scale_, [2.0])
+    streamed = SculptRegressor(target_loc=y.mean(), target_scale=y.std(), random_state=0)
+    streamed.partial_fit(X[:50], y[:50])
+    assert streamed.y_loc_[0] == pytest.approx(y.mean())
+    with pytest.raises(ValueError, match="both target_loc and target_scale"):
+        SculptRegressor(target_loc=1.0, **FAST).fit(X, y)
+    with pytest.raises(ValueError, match="target_scale finite and > 0"):
+        SculptRegressor(target_loc=0.0, target_scale=0.0, **FAST).fit(X, y)
+
+
+def test_continuing_on_another_device_is_refused(data):
+    X, y, _ = data
+    reg = SculptRegressor(max_epochs=2, warm_start=True, random_state=0).fit(X, y)
+    reg.set_params(device="meta")
+    with pytest.raises(ValueError, match="fitted weights are on cpu"):
+        reg.fit(X, y)
