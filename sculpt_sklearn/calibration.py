@@ -24,7 +24,6 @@ from numbers import Real
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.isotonic import IsotonicRegression
@@ -34,13 +33,14 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, get_tags
 
+from ._risk_scale import fit_risk_scale as _fit_scale
 from .metrics import (
     _check_confidence_level,
     _check_predictions,
     _estimator_distribution,
     _predict_with_std,
 )
-from .sculpt.distributions import Normal, SculptDistribution
+from .sculpt.distributions import SculptDistribution
 
 __all__ = ["RecalibratedRegressor"]
 
@@ -356,36 +356,6 @@ class RecalibratedRegressor(RegressorMixin, BaseEstimator):
 
 
 # ------------------------------------------------------------------ fitting helpers
-def _fit_scale(
-    z: np.ndarray, sample_weight: np.ndarray | None, family: type[SculptDistribution]
-) -> np.ndarray:
-    """Maximum-likelihood factor of the standard deviation, per output.
-
-    ``z`` (n, k) are the standardised residuals ``(y - mean) / std``. For
-    Normal the maximiser is ``sqrt(mean(z^2))``; other families are fitted
-    on the log of the factor with a bounded scalar search around it.
-    """
-    tiny = np.sqrt(np.finfo(np.float64).tiny)
-    rms = np.maximum(np.sqrt(np.average(z**2, axis=0, weights=sample_weight)), tiny)
-    if family is Normal:
-        return rms
-    standard = family.scipy_distribution(0.0, 1.0)
-    scales = np.empty(z.shape[1])
-    for j in range(z.shape[1]):
-
-        def objective(log_s: float, zj: np.ndarray = z[:, j]) -> float:
-            log_density = standard.logpdf(zj * np.exp(-log_s))
-            return float(-np.average(log_density, weights=sample_weight) + log_s)
-
-        center = float(np.log(rms[j]))
-        result = minimize_scalar(
-            objective, bounds=(center - 10.0, center + 10.0), method="bounded",
-            options={"xatol": 1e-10},
-        )
-        scales[j] = np.exp(result.x)
-    return scales
-
-
 def _fit_isotonic(
     z: np.ndarray, sample_weight: np.ndarray | None, family: type[SculptDistribution]
 ) -> list[IsotonicRegression]:

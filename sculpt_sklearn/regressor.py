@@ -23,6 +23,7 @@ from ._data import TensorData, as_tensor
 from ._net import DivergenceGuard, SculptNet, TrainingDiverged
 from ._objectives import OBJECTIVES, uses_detached_features
 from ._params import PrefixedParamsMixin, accepted_kwargs, check_kwargs_for, split_prefixed
+from ._risk_scale import fit_risk_scale
 from .mlp import MLP
 from .sculpt.distributions import DISTRIBUTIONS, SculptDistribution, get_distribution
 from .sculpt.wrapper import SculptModule
@@ -33,6 +34,8 @@ logger = logging.getLogger(__name__)
 
 #: Floor of the predicted standard deviation, in units of the standardised target.
 _MIN_RISK = 1e-4
+#: Fewest held-out rows on which calibrate_risk fits its factor.
+_MIN_CALIBRATION_ROWS = 20
 #: Version of the file layout written by save_params.
 _PARAMS_FORMAT = 1
 #: Rows per forward pass at prediction time.
@@ -109,6 +112,12 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         ``n_iter_no_change`` epochs, and restore the best weights.
     validation_fraction : float, default=0.1
         Share of rows held out for early stopping.
+    calibrate_risk : bool, default=True
+        After early stopping, rescale the risk by one factor per output,
+        fitted by maximum likelihood on the held-out rows (needs at least
+        ``20`` of them; otherwise the factor stays 1). The network fits its
+        variance to training residuals, which are smaller than residuals on
+        new rows, so the raw risk tends to be over-confident.
     n_iter_no_change : int, default=20
         Patience of early stopping, in epochs.
     tol : float, default=1e-4
@@ -143,6 +152,9 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         The resolved output family.
     y_loc_, y_scale_ : ndarray of shape (n_outputs,)
         The target standardisation: ``y = y_loc_ + y_scale_ * z``.
+    risk_scale_ : ndarray of shape (n_outputs,)
+        Factor applied to the network's risk (see ``calibrate_risk``; ones
+        when it is off or there were too few held-out rows).
     net_ : skorch.NeuralNet
         The trained skorch net.
     module_ : SculptModule
@@ -186,6 +198,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "calibrate_risk": ["boolean"],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "max_grad_norm": [None, Interval(Real, 0, None, closed="neither")],
@@ -225,6 +238,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         weight_decay: float = 0.0,
         early_stopping: bool = True,
         validation_fraction: float = 0.1,
+        calibrate_risk: bool = True,
         n_iter_no_change: int = 20,
         tol: float = 1e-4,
         max_grad_norm: float | None = None,
@@ -254,6 +268,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         self.weight_decay = weight_decay
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.calibrate_risk = calibrate_risk
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.max_grad_norm = max_grad_norm
@@ -422,6 +437,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         self._y_1d = y_ndim == 1
         self.y_loc_ = np.asarray(y_loc, dtype=np.float64)
         self.y_scale_ = np.asarray(y_scale, dtype=np.float64)
+        self.risk_scale_ = np.ones(self.n_outputs_)
 
         rng = check_random_state(self.random_state)
         self._seed = int(rng.randint(2**31 - 1))
@@ -618,6 +634,8 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         finally:
             self.net_.train_split = None
         self.n_iter_ = getattr(self, "n_iter_", 0) + len(self.net_.history) - epochs_before
+        if valid is not None and self.calibrate_risk:
+            self._fit_risk_scale(valid)
         if self.net_.interrupted_:
             warnings.warn(
                 f"Training was interrupted (KeyboardInterrupt) after {self.n_iter_} epoch(s); "
@@ -627,6 +645,23 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
                 RuntimeWarning,
                 stacklevel=3,
             )
+
+    def _fit_risk_scale(self, valid: TensorData) -> None:
+        """Maximum-likelihood factor of the risk on the held-out rows."""
+        if len(valid) < _MIN_CALIBRATION_ROWS:
+            self.risk_scale_ = np.ones(self.n_outputs_)
+            return
+        module = self.net_.module_
+        was_training = module.training
+        module.eval()
+        try:
+            with torch.no_grad():
+                mean, std = self.net_.infer(valid.X)
+        finally:
+            module.train(was_training)
+        z = ((valid.y - mean) / std).double().cpu().numpy()
+        weight = None if valid.sample_weight is None else valid.sample_weight.double().cpu().numpy()
+        self.risk_scale_ = fit_risk_scale(z, weight, self.distribution_)
 
     def _recover_from_divergence(self, exc: TrainingDiverged) -> None:
         stopper = self._early_stopper()
@@ -671,6 +706,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
                 "module": {k: v.detach().cpu() for k, v in self.net_.module_.state_dict().items()},
                 "y_loc": torch.as_tensor(self.y_loc_),
                 "y_scale": torch.as_tensor(self.y_scale_),
+                "risk_scale": torch.as_tensor(self.risk_scale_),
                 "y_ndim": 1 if self._y_1d else 2,
                 "n_features_in": int(self.n_features_in_),
                 "feature_names_in": None if names is None else [str(n) for n in names],
@@ -715,6 +751,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         self.n_features_in_ = state["n_features_in"]
         if state["feature_names_in"] is not None:
             self.feature_names_in_ = np.asarray(state["feature_names_in"], dtype=object)
+        self.risk_scale_ = state["risk_scale"].numpy()
         self.n_iter_ = state["n_iter"]
         return self
 
@@ -749,7 +786,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
             module.train(was_training)
         mean *= self.y_scale_
         mean += self.y_loc_
-        std *= self.y_scale_
+        std *= self.y_scale_ * self.risk_scale_
         if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(std))):
             bad = int(np.sum(~(np.isfinite(mean) & np.isfinite(std)).all(axis=1)))
             raise ValueError(

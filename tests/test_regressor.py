@@ -347,7 +347,7 @@ def test_same_random_state_gives_identical_fits_and_keeps_global_rng(data):
 def test_early_stopping_restores_the_best_weights(data):
     X, y, _ = data
     reg = SculptRegressor(max_epochs=200, n_iter_no_change=5, lr=1e-2, random_state=0,
-                          loss="nll").fit(X, y)
+                          loss="nll", calibrate_risk=False).fit(X, y)
     valid = np.asarray(reg.history_[:, "valid_loss"])
     assert reg.n_iter_ < 200  # it stopped
     n_valid = math.ceil(0.1 * len(X))
@@ -533,3 +533,18 @@ def test_continuing_on_another_device_is_refused(data):
     reg.set_params(device="meta")
     with pytest.raises(ValueError, match="fitted weights are on cpu"):
         reg.fit(X, y)
+
+
+def test_calibrate_risk_is_the_likelihood_factor_on_held_out_rows(data):
+    X, y, _ = data
+    raw = SculptRegressor(calibrate_risk=False, **FAST).fit(X, y)
+    reg = SculptRegressor(**FAST).fit(X, y)
+    _, idx_valid = train_test_split(np.arange(len(X)), test_size=math.ceil(0.1 * len(X)),
+                                    random_state=reg._seed)
+    mean, std = raw.predict(X[idx_valid], return_std=True)
+    factor = np.sqrt(np.mean(((y[idx_valid] - mean) / std) ** 2))  # Normal MLE, by hand
+    np.testing.assert_allclose(reg.risk_scale_, [factor], rtol=1e-4)
+    np.testing.assert_allclose(reg.predict(X[:9], return_std=True)[1],
+                               factor * raw.predict(X[:9], return_std=True)[1], rtol=1e-4)
+    few = SculptRegressor(**FAST).fit(X[:100], y[:100])  # 10 held-out rows: no factor
+    np.testing.assert_array_equal(few.risk_scale_, [1.0])

@@ -1,0 +1,44 @@
+"""One factor per output that rescales the predicted standard deviation.
+
+Maximum likelihood on held-out rows: used by ``RecalibratedRegressor(method="scale")``
+and by ``SculptRegressor(calibrate_risk=True)`` on its early-stopping rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+
+from .sculpt.distributions import Normal, SculptDistribution
+
+__all__ = ["fit_risk_scale"]
+
+
+def fit_risk_scale(
+    z: np.ndarray, sample_weight: np.ndarray | None, family: type[SculptDistribution]
+) -> np.ndarray:
+    """Maximum-likelihood factor of the standard deviation, per output.
+
+    ``z`` (n, k) are the standardised residuals ``(y - mean) / std``. For
+    Normal the maximiser is ``sqrt(mean(z^2))``; other families are fitted
+    on the log of the factor with a bounded scalar search around it.
+    """
+    tiny = np.sqrt(np.finfo(np.float64).tiny)
+    rms = np.maximum(np.sqrt(np.average(z**2, axis=0, weights=sample_weight)), tiny)
+    if family is Normal:
+        return rms
+    standard = family.scipy_distribution(0.0, 1.0)
+    scales = np.empty(z.shape[1])
+    for j in range(z.shape[1]):
+
+        def objective(log_s: float, zj: np.ndarray = z[:, j]) -> float:
+            log_density = standard.logpdf(zj * np.exp(-log_s))
+            return float(-np.average(log_density, weights=sample_weight) + log_s)
+
+        center = float(np.log(rms[j]))
+        result = minimize_scalar(
+            objective, bounds=(center - 10.0, center + 10.0), method="bounded",
+            options={"xatol": 1e-10},
+        )
+        scales[j] = np.exp(result.x)
+    return scales
