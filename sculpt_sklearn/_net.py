@@ -109,6 +109,21 @@ class SculptNet(NeuralNet):
         if self.module is None:
             self.module = self.module_
 
+    def get_default_callbacks(self) -> list[tuple[str, Any]]:
+        # skorch's PrintLog formats a table every epoch even when nothing is
+        # printed; leave it out at verbose=0.
+        callbacks = super().get_default_callbacks()
+        if not self.verbose:
+            callbacks = [(name, cb) for name, cb in callbacks if name != "print_log"]
+        return callbacks
+
+    def _set_training(self, training: bool = True) -> None:
+        # skorch calls this before every batch and it walks every submodule;
+        # switch only when the mode changes.
+        if (self.module_.training != training
+                or getattr(self.criterion_, "training", training) != training):
+            super()._set_training(training)
+
     def fit_loop(self, X: Any, y: Any = None, epochs: int | None = None, **fit_params: Any) -> Any:
         # skorch ends training on KeyboardInterrupt and keeps the weights; record
         # whether it came from the user rather than from EarlyStopping.

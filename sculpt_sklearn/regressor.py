@@ -96,12 +96,14 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         instead of computing it from the data (from the first chunk, for
         ``partial_fit``). Set both or neither; useful when streaming data
         whose first chunk is not representative.
-    max_epochs : int, default=300
-        Maximum number of passes over the training data.
-    batch_size : int, default=64
-        Rows per gradient step.
-    lr : float, default=1e-3
-        Learning rate.
+    max_epochs : int or "auto", default="auto"
+        Maximum number of passes over the training data. ``"auto"``: 1000
+        below 1000 training rows, else 300 (see "Defaults" below).
+    batch_size : int or "auto", default="auto"
+        Rows per gradient step. ``"auto"``: 32 up to 2000 training rows,
+        else 64.
+    lr : float or "auto", default="auto"
+        Learning rate. ``"auto"``: 3e-3 up to 2000 training rows, else 1e-3.
     optimizer : torch optimizer class, default=torch.optim.AdamW
         Built with ``lr``, ``weight_decay`` and the ``optimizer__*`` parameters.
     weight_decay : float, default=0.0
@@ -118,8 +120,9 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         ``20`` of them; otherwise the factor stays 1). The network fits its
         variance to training residuals, which are smaller than residuals on
         new rows, so the raw risk tends to be over-confident.
-    n_iter_no_change : int, default=20
-        Patience of early stopping, in epochs.
+    n_iter_no_change : int or "auto", default="auto"
+        Patience of early stopping, in epochs. ``"auto"``: 50 below 1000
+        training rows (they give few steps per epoch), else 20.
     tol : float, default=1e-4
         Smallest improvement of the validation NLL that counts.
     max_grad_norm : float, default=None
@@ -164,6 +167,15 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
     n_iter_ : int
         Number of epochs trained in total.
 
+    Notes
+    -----
+    **Defaults.** The ``"auto"`` values are one rule on the number of rows
+    ``n`` passed to ``fit``, chosen on inner validation splits of the UCI
+    regression benchmark (``docs/benchmarks.md``): small data sets get few
+    steps per epoch, so they train with smaller batches, a larger learning
+    rate and more patience. The resolved values are in :attr:`net_`
+    (``net_.lr``, ``net_.batch_size``, ``net_.max_epochs``).
+
     See Also
     --------
     sculpt_sklearn.sculpt.Wrapper : the torch-level wrapper this builds on.
@@ -191,15 +203,15 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         "criterion_weight": [Interval(Real, 0, None, closed="left")],
         "target_loc": [None, Real, "array-like"],
         "target_scale": [None, Real, "array-like"],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
+        "max_epochs": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "lr": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
         "optimizer": [type],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "calibrate_risk": ["boolean"],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "max_grad_norm": [None, Interval(Real, 0, None, closed="neither")],
         "random_state": ["random_state"],
@@ -231,15 +243,15 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         criterion_weight: float = 0.0,
         target_loc: float | np.ndarray | None = None,
         target_scale: float | np.ndarray | None = None,
-        max_epochs: int = 300,
-        batch_size: int = 64,
-        lr: float = 1e-3,
+        max_epochs: int | str = "auto",
+        batch_size: int | str = "auto",
+        lr: float | str = "auto",
         optimizer: type[torch.optim.Optimizer] = torch.optim.AdamW,
         weight_decay: float = 0.0,
         early_stopping: bool = True,
         validation_fraction: float = 0.1,
         calibrate_risk: bool = True,
-        n_iter_no_change: int = 20,
+        n_iter_no_change: int | str = "auto",
         tol: float = 1e-4,
         max_grad_norm: float | None = None,
         random_state: int | np.random.RandomState | None = None,
@@ -392,7 +404,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
                 self._disable_early_stopping()
                 self._train(data, epochs=1)
             else:
-                self._train(data, epochs=self.max_epochs)
+                self._train(data, epochs=self.net_.max_epochs)
         return self
 
     def _setup(self, X: np.ndarray, y2d: np.ndarray, y_ndim: int, sample_weight: Any) -> None:
@@ -412,20 +424,28 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
                     "target_loc must be finite and target_scale finite and > 0; got "
                     f"{self.target_loc!r} and {self.target_scale!r}."
                 )
-            self._build(X[:2], loc, scale, y_ndim=y_ndim)
+            self._build(X[:2], loc, scale, y_ndim=y_ndim, n_rows=X.shape[0])
             return
         w = sample_weight if sample_weight is not None else None
         loc = np.average(y2d, axis=0, weights=w)
         scale = np.sqrt(np.average((y2d - loc) ** 2, axis=0, weights=w))
         constant = scale <= 1e3 * np.finfo(np.float64).eps * np.maximum(np.abs(loc), 1e-300)
         scale = np.where(constant | ~np.isfinite(scale), 1.0, scale)
-        self._build(X[:2], loc, scale, y_ndim=y_ndim)
+        self._build(X[:2], loc, scale, y_ndim=y_ndim, n_rows=X.shape[0])
 
-    def _build(self, probe: np.ndarray, y_loc: np.ndarray, y_scale: np.ndarray, y_ndim: int) -> None:
+    def _build(
+        self,
+        probe: np.ndarray,
+        y_loc: np.ndarray,
+        y_scale: np.ndarray,
+        y_ndim: int,
+        n_rows: int | None = None,
+    ) -> None:
         """Resolve the parameters and build a fresh net (module, optimizer, callbacks).
 
         ``probe`` holds a row or two of X; the module runs on them once, which
-        initialises lazy layers and checks the output shape.
+        initialises lazy layers and checks the output shape. ``n_rows``, the
+        size of the training data, resolves the ``"auto"`` parameters.
         """
         groups = split_prefixed(self._prefixed_params, sorted(self._parameter_constraints))
         self.distribution_ = get_distribution(self.distribution)
@@ -445,7 +465,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         with torch.random.fork_rng(devices=self._rng_devices()):
             torch.manual_seed(self._seed)
             module = self._build_module(probe, groups["module"])
-        self.net_ = self._build_net(module, groups)
+        self.net_ = self._build_net(module, groups, n_rows)
         self.net_.initialize()
         self.n_iter_ = 0
 
@@ -537,7 +557,22 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
                 "have it filled in)."
             )
 
-    def _build_net(self, module: SculptModule, groups: dict[str, dict[str, Any]]) -> SculptNet:
+    def _schedule(self, n_rows: int | None) -> dict[str, Any]:
+        """Resolve the ``"auto"`` training parameters from the number of rows."""
+        small, tiny = n_rows is not None and n_rows <= 2000, n_rows is not None and n_rows < 1000
+        auto = {
+            "max_epochs": 1000 if tiny else 300,
+            "batch_size": 32 if small else 64,
+            "lr": 3e-3 if small else 1e-3,
+            "n_iter_no_change": 50 if tiny else 20,
+        }
+        return {name: auto[name] if getattr(self, name) == "auto" else getattr(self, name)
+                for name in auto}
+
+    def _build_net(
+        self, module: SculptModule, groups: dict[str, dict[str, Any]], n_rows: int | None
+    ) -> SculptNet:
+        schedule = self._schedule(n_rows)
         criterion = nn.MSELoss if self.criterion is None else self.criterion
         criterion_kwargs = dict(groups["criterion"])
         if isinstance(criterion, type):
@@ -563,7 +598,8 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
             callbacks.append((
                 "early_stopping",
                 EarlyStopping(
-                    monitor="valid_loss", patience=self.n_iter_no_change, threshold=self.tol,
+                    monitor="valid_loss", patience=schedule["n_iter_no_change"],
+                    threshold=self.tol,
                     threshold_mode="abs", lower_is_better=True, load_best=True,
                 ),
             ))
@@ -581,9 +617,9 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
             max_grad_norm=self.max_grad_norm,
             generator=torch.Generator(),
             optimizer=self.optimizer,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
+            lr=schedule["lr"],
+            max_epochs=schedule["max_epochs"],
+            batch_size=schedule["batch_size"],
             train_split=None,
             callbacks=callbacks,
             device=self.device,

@@ -548,3 +548,18 @@ def test_calibrate_risk_is_the_likelihood_factor_on_held_out_rows(data):
                                factor * raw.predict(X[:9], return_std=True)[1], rtol=1e-4)
     few = SculptRegressor(**FAST).fit(X[:100], y[:100])  # 10 held-out rows: no factor
     np.testing.assert_array_equal(few.risk_scale_, [1.0])
+
+
+@pytest.mark.parametrize(
+    ("n_rows", "expected"),
+    [(300, (1000, 32, 3e-3, 50)), (1500, (300, 32, 3e-3, 20)), (2500, (300, 64, 1e-3, 20))],
+)
+def test_auto_training_parameters_follow_the_number_of_rows(n_rows, expected):
+    X, y, _ = make_heteroscedastic(n_samples=n_rows, random_state=0)
+    reg = SculptRegressor(max_epochs=1, random_state=0).fit(X, y)
+    _, batch_size, lr, patience = expected
+    assert (reg.net_.batch_size, reg.net_.lr) == (batch_size, lr)
+    assert dict(reg.net_.callbacks_)["early_stopping"].patience == patience
+    schedule = SculptRegressor()._schedule(n_rows)
+    assert tuple(schedule[k] for k in ("max_epochs", "batch_size", "lr", "n_iter_no_change")) \
+        == expected
