@@ -24,6 +24,7 @@ from ._net import DivergenceGuard, SculptNet, TrainingDiverged
 from ._objectives import OBJECTIVES, uses_detached_features
 from ._params import PrefixedParamsMixin, accepted_kwargs, check_kwargs_for, split_prefixed
 from ._risk_scale import fit_risk_scale
+from .metrics import _check_confidence_level
 from .mlp import MLP
 from .sculpt.distributions import DISTRIBUTIONS, SculptDistribution, get_distribution
 from .sculpt.wrapper import SculptModule
@@ -992,16 +993,3 @@ def _numeric_input(validate: Any, *args: Any, **kwargs: Any) -> Any:
 def _accepted_or_all(factory: Any) -> set[str]:
     accepted = accepted_kwargs(factory)
     return {"n_features", "n_outputs", "weight_decay"} if accepted is None else accepted
-
-
-def _check_confidence_level(confidence_level: Any) -> float:
-    if (
-        isinstance(confidence_level, bool)
-        or not isinstance(confidence_level, Real)
-        or not 0.0 < float(confidence_level) < 1.0
-    ):
-        raise ValueError(
-            "confidence_level is the probability inside the interval and must lie strictly "
-            f"between 0 and 1 (e.g. 0.9); got {confidence_level!r}."
-        )
-    return float(confidence_level)

@@ -5,8 +5,9 @@ import math
 
 import numpy as np
 import pytest
+from helpers import Miscalibrated, Oracle
 from scipy import stats
-from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import BayesianRidge
 from sklearn.metrics import r2_score
@@ -19,41 +20,6 @@ from sculpt_sklearn.calibration import RecalibratedRegressor
 from sculpt_sklearn.datasets import make_heteroscedastic
 from sculpt_sklearn.metrics import calibration_error, coverage
 from sculpt_sklearn.sculpt import get_distribution
-
-
-class _Oracle(RegressorMixin, BaseEstimator):
-    """Predicts mean ``X[:, 0]`` and std ``factor * X[:, 1]`` (no training)."""
-
-    def __init__(self, factor=1.0, distribution=None):
-        self.factor = factor
-        self.distribution = distribution
-
-    def fit(self, X, y, sample_weight=None):
-        self.n_features_in_ = np.asarray(X).shape[1]
-        if self.distribution is not None:
-            self.distribution_ = get_distribution(self.distribution)
-        return self
-
-    def predict(self, X, return_std=False):
-        X = np.asarray(X, dtype=float)
-        mean, std = X[:, 0], self.factor * X[:, 1]
-        return (mean, std) if return_std else mean
-
-
-class _Miscalibrated(RegressorMixin, BaseEstimator):
-    """Fits ``estimator`` and multiplies its predicted std by ``factor``."""
-
-    def __init__(self, estimator, factor=1.0):
-        self.estimator = estimator
-        self.factor = factor
-
-    def fit(self, X, y, sample_weight=None):
-        self.estimator_ = clone(self.estimator).fit(X, y)
-        return self
-
-    def predict(self, X, return_std=False):
-        mean, std = self.estimator_.predict(X, return_std=True)
-        return (mean, self.factor * std) if return_std else mean
 
 
 def _oracle_rows(n, seed, noise="normal"):
@@ -115,7 +81,7 @@ def test_clone_and_nested_params():
 def test_bad_params_are_refused(params, match):
     X, y = _oracle_rows(50, 0)
     with pytest.raises(ValueError, match=match):
-        RecalibratedRegressor(_Oracle(), **params).fit(X, y)
+        RecalibratedRegressor(Oracle(), **params).fit(X, y)
 
 
 def test_prefit_needs_a_fitted_estimator():
@@ -127,7 +93,7 @@ def test_prefit_needs_a_fitted_estimator():
 # ------------------------------------------------------------------- the scale method
 def test_scale_normal_is_the_closed_form_and_the_likelihood_maximum():
     X, y = _oracle_rows(500, 1)
-    reg = RecalibratedRegressor(_Oracle(factor=0.5).fit(X, y), cv="prefit").fit(X, y)
+    reg = RecalibratedRegressor(Oracle(factor=0.5).fit(X, y), cv="prefit").fit(X, y)
     z = (y - X[:, 0]) / (0.5 * X[:, 1])
     assert reg.scale_ == pytest.approx([np.sqrt(np.mean(z**2))], rel=1e-12)
     # it maximises the Gaussian likelihood (brute force over a grid)
@@ -142,7 +108,7 @@ def test_scale_normal_is_the_closed_form_and_the_likelihood_maximum():
 @pytest.mark.parametrize("family", ["laplace", "studentt"])
 def test_scale_other_families_maximise_their_likelihood(family):
     X, y = _oracle_rows(500, 2, noise="laplace")
-    inner = _Oracle(factor=2.0, distribution=family).fit(X, y)
+    inner = Oracle(factor=2.0, distribution=family).fit(X, y)
     reg = RecalibratedRegressor(inner, cv="prefit").fit(X, y)
     dist = get_distribution(family)
     grid = np.linspace(0.2, 1.0, 161)
@@ -158,7 +124,7 @@ def test_scale_with_sample_weight_and_multi_output():
     X1, y1 = _oracle_rows(400, 3)
     X2, y2 = _oracle_rows(400, 4)
 
-    class TwoOutputs(_Oracle):
+    class TwoOutputs(Oracle):
         def predict(self, X, return_std=False):
             mean = np.column_stack([X[:, 0], X[:, 2]])
             std = np.column_stack([X[:, 1], 3.0 * X[:, 3]])
@@ -181,7 +147,7 @@ def test_scale_with_sample_weight_and_multi_output():
 def test_isotonic_fixes_scale_and_shape_at_every_level(noise):
     X_cal, y_cal = _oracle_rows(10000, 6, noise=noise)
     X_test, y_test = _oracle_rows(20000, 7, noise=noise)
-    inner = _Oracle(factor=0.5).fit(X_cal, y_cal)  # over-confident, wrong family
+    inner = Oracle(factor=0.5).fit(X_cal, y_cal)  # over-confident, wrong family
     reg = RecalibratedRegressor(inner, method="isotonic", cv="prefit").fit(X_cal, y_cal)
     assert not hasattr(reg, "predict_dist")
     for level in (0.5, 0.8, 0.9, 0.95):
@@ -206,7 +172,7 @@ def trained():
     X, y, _ = make_heteroscedastic(n_samples=1500, random_state=10)
     X_cal, y_cal, _ = make_heteroscedastic(n_samples=6000, random_state=11)
     X_test, y_test, _ = make_heteroscedastic(n_samples=10000, random_state=12)
-    model = _Miscalibrated(SculptRegressor(
+    model = Miscalibrated(SculptRegressor(
         loss="nll", max_epochs=40, n_iter_no_change=10, batch_size=256, lr=3e-3,
         random_state=0,
     )).fit(X, y)
@@ -235,7 +201,7 @@ def test_recalibrated_90_intervals_cover_88_to_92_percent(trained, method, facto
 def test_split_mode_on_a_pipeline():
     X, y, _ = make_heteroscedastic(n_samples=1500, random_state=20)
     X_test, y_test, _ = make_heteroscedastic(n_samples=4000, random_state=21)
-    pipe = make_pipeline(StandardScaler(), _Miscalibrated(SculptRegressor(
+    pipe = make_pipeline(StandardScaler(), Miscalibrated(SculptRegressor(
         loss="nll", max_epochs=30, n_iter_no_change=10,
         batch_size=256, lr=3e-3, random_state=0,
     ), factor=0.4))
@@ -252,7 +218,7 @@ def test_split_mode_on_a_pipeline():
 def test_family_comes_from_the_pipeline_last_step():
     X, y = _oracle_rows(200, 30)
     pipe = make_pipeline(StandardScaler(with_mean=False, with_std=False),
-                         _Oracle(distribution="laplace"))
+                         Oracle(distribution="laplace"))
     reg = RecalibratedRegressor(pipe, random_state=0).fit(X, y)
     assert reg.distribution_.name == "laplace"
 
@@ -262,7 +228,7 @@ def test_pickle_round_trip(method):
     import pickle
 
     X, y = _oracle_rows(300, 40)
-    reg = RecalibratedRegressor(_Oracle(factor=0.7), method=method, random_state=0).fit(X, y)
+    reg = RecalibratedRegressor(Oracle(factor=0.7), method=method, random_state=0).fit(X, y)
     again = pickle.loads(pickle.dumps(reg))
     for a, b in zip(reg.predict_interval(X), again.predict_interval(X), strict=True):
         np.testing.assert_array_equal(a, b)
@@ -273,7 +239,7 @@ def test_pickle_round_trip(method):
 def test_frozen_estimator_is_recalibrated_on_the_held_out_share():
     frozen_module = pytest.importorskip("sklearn.frozen")
     X, y = _oracle_rows(400, 50)
-    inner = _Oracle(factor=0.5, distribution="laplace").fit(X, y)
+    inner = Oracle(factor=0.5, distribution="laplace").fit(X, y)
     reg = RecalibratedRegressor(
         frozen_module.FrozenEstimator(inner), calibration_fraction=0.5, random_state=0
     ).fit(X, y)

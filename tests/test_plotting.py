@@ -8,7 +8,7 @@ import pytest
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from sklearn.base import BaseEstimator, RegressorMixin  # noqa: E402
+from helpers import Oracle  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import FunctionTransformer  # noqa: E402
 
@@ -18,28 +18,10 @@ from sculpt_sklearn.plotting import (  # noqa: E402
     ReliabilityDisplay,
     RiskErrorDisplay,
 )
-from sculpt_sklearn.sculpt import get_distribution  # noqa: E402
 
 Z90 = 1.6448536269514722
 
 
-class Oracle(RegressorMixin, BaseEstimator):
-    """Predicts mean ``X[:, 0]`` and std ``factor * X[:, 1]``."""
-
-    def __init__(self, factor=1.0, distribution=None):
-        self.factor = factor
-        self.distribution = distribution
-
-    def fit(self, X, y):
-        self.n_features_in_ = np.asarray(X).shape[1]
-        if self.distribution is not None:
-            self.distribution_ = get_distribution(self.distribution)
-        return self
-
-    def predict(self, X, return_std=False):
-        X = np.asarray(X, dtype=float)
-        mean, std = X[:, 0], self.factor * X[:, 1]
-        return (mean, std) if return_std else mean
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import sklearn
-from sklearn.base import BaseEstimator, RegressorMixin, clone
+from helpers import Miscalibrated, Oracle
 from sklearn.exceptions import UnsetMetadataPassedError
 from sklearn.linear_model import LinearRegression
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
@@ -23,42 +23,6 @@ from sculpt_sklearn.metrics import (
     neg_nll_scorer,
     nll,
 )
-from sculpt_sklearn.sculpt import get_distribution
-
-
-class _Oracle(RegressorMixin, BaseEstimator):
-    """Predicts mean ``X[:, 0]`` and std ``factor * X[:, 1]``; optionally has a family."""
-
-    def __init__(self, factor=1.0, distribution=None):
-        self.factor = factor
-        self.distribution = distribution
-
-    def fit(self, X, y, sample_weight=None):
-        self.n_features_in_ = np.asarray(X).shape[1]
-        if self.distribution is not None:
-            self.distribution_ = get_distribution(self.distribution)
-        return self
-
-    def predict(self, X, return_std=False):
-        X = np.asarray(X, dtype=float)
-        mean, std = X[:, 0], self.factor * X[:, 1]
-        return (mean, std) if return_std else mean
-
-
-class _Miscalibrated(RegressorMixin, BaseEstimator):
-    """Fits ``estimator`` and multiplies its predicted std by ``factor`` at predict time."""
-
-    def __init__(self, estimator, factor=1.0):
-        self.estimator = estimator
-        self.factor = factor
-
-    def fit(self, X, y):
-        self.estimator_ = clone(self.estimator).fit(X, y)
-        return self
-
-    def predict(self, X, return_std=False):
-        mean, std = self.estimator_.predict(X, return_std=True)
-        return (mean, self.factor * std) if return_std else mean
 
 
 @pytest.fixture
@@ -75,7 +39,7 @@ def oracle_data():
 # ------------------------------------------------------------------ scorer mechanics
 def test_scorers_are_negated_metrics(oracle_data):
     X, y = oracle_data
-    est = _Oracle(factor=1.3).fit(X, y)
+    est = Oracle(factor=1.3).fit(X, y)
     mean, std = X[:, 0], 1.3 * X[:, 1]
     assert neg_nll_scorer(est, X, y) == pytest.approx(-nll(y, mean, std))
     assert neg_crps_scorer(est, X, y) == pytest.approx(-crps(y, mean, std))
@@ -85,7 +49,7 @@ def test_scorers_are_negated_metrics(oracle_data):
 @pytest.mark.parametrize("in_pipeline", [False, True])
 def test_scorer_uses_the_estimator_family(oracle_data, in_pipeline):
     X, y = oracle_data
-    est = _Oracle(distribution="laplace")
+    est = Oracle(distribution="laplace")
     if in_pipeline:
         est = make_pipeline(FunctionTransformer(), est)
     est.fit(X, y)
@@ -99,13 +63,13 @@ def test_scorer_uses_the_estimator_family(oracle_data, in_pipeline):
 
 def test_estimator_without_a_family_is_scored_as_normal(oracle_data):
     X, y = oracle_data
-    est = _Oracle().fit(X, y)
+    est = Oracle().fit(X, y)
     assert neg_nll_scorer(est, X, y) == pytest.approx(-nll(y, X[:, 0], X[:, 1]))
 
 
 def test_make_uncertainty_scorer_options(oracle_data):
     X, y = oracle_data
-    est = _Oracle().fit(X, y)
+    est = Oracle().fit(X, y)
     cov = make_uncertainty_scorer("coverage", greater_is_better=True, confidence_level=0.5)
     expected = coverage(y, X[:, 0], X[:, 1], confidence_level=0.5)
     assert cov(est, X, y) == pytest.approx(expected)
@@ -127,7 +91,7 @@ def test_make_uncertainty_scorer_options(oracle_data):
 
 def test_scorer_passes_sample_weight(oracle_data):
     X, y = oracle_data
-    est = _Oracle().fit(X, y)
+    est = Oracle().fit(X, y)
     w = np.random.default_rng(1).uniform(0, 3, size=len(y))
     expected = -nll(y, X[:, 0], X[:, 1], sample_weight=w)
     assert expected != pytest.approx(-nll(y, X[:, 0], X[:, 1]))
@@ -144,7 +108,7 @@ def test_estimator_without_return_std_gets_a_clear_error(oracle_data):
 def test_routing_pipeline_without_predict_request_says_what_to_do(oracle_data):
     X, y = oracle_data
     with sklearn.config_context(enable_metadata_routing=True):
-        pipe = make_pipeline(FunctionTransformer(), _Oracle()).fit(X, y)
+        pipe = make_pipeline(FunctionTransformer(), Oracle()).fit(X, y)
         with pytest.raises(ValueError, match=r"set_predict_request\(return_std=True\)"):
             neg_nll_scorer(pipe, X, y)
         pipe[-1].set_predict_request(return_std=True)
@@ -156,7 +120,7 @@ def test_routing_sample_weight_reaches_a_scorer_that_requests_it(oracle_data):
     w = np.random.default_rng(2).uniform(0, 3, size=len(y))
     cv = KFold(2)
     with sklearn.config_context(enable_metadata_routing=True):
-        est = _Oracle().set_fit_request(sample_weight=True)
+        est = Oracle().set_fit_request(sample_weight=True)
         scorer = make_uncertainty_scorer("nll").set_score_request(sample_weight=True)
         result = cross_validate(
             est, X, y, cv=cv, scoring={"nll": scorer}, params={"sample_weight": w}
@@ -230,22 +194,22 @@ def test_selecting_by_nll_picks_the_calibrated_model_where_r2_cannot():
     first candidate (over-confident), the NLL picks the calibrated one."""
     X, y, _ = make_heteroscedastic(n_samples=800, random_state=3)
     X_test, y_test, _ = make_heteroscedastic(n_samples=2000, random_state=4)
-    est = make_pipeline(StandardScaler(), _Miscalibrated(_sculpt(
+    est = make_pipeline(StandardScaler(), Miscalibrated(_sculpt(
         distribution="normal", loss="nll", max_epochs=25, early_stopping=True,
         n_iter_no_change=10,
     )))
-    grid = {"_miscalibrated__factor": [0.3, 1.0, 3.0]}
+    grid = {"miscalibrated__factor": [0.3, 1.0, 3.0]}
     by_r2 = GridSearchCV(est, grid, scoring="r2", cv=2, refit=False).fit(X, y)
     by_nll = GridSearchCV(est, grid, scoring=neg_nll_scorer, cv=2).fit(X, y)
 
     r2 = by_r2.cv_results_["mean_test_score"]
     assert r2 == pytest.approx(np.full(3, r2[0]))  # a tie by construction
-    assert by_r2.best_params_ == {"_miscalibrated__factor": 0.3}
-    assert by_nll.best_params_ == {"_miscalibrated__factor": 1.0}
+    assert by_r2.best_params_ == {"miscalibrated__factor": 0.3}
+    assert by_nll.best_params_ == {"miscalibrated__factor": 1.0}
 
     calibrated = by_nll.best_estimator_
     # the model R^2 picked: the same fitted steps with the std factor R^2 kept
-    factor = by_r2.best_params_["_miscalibrated__factor"]
+    factor = by_r2.best_params_["miscalibrated__factor"]
     picked_by_r2 = Pipeline([calibrated.steps[0], ("m", _refactored(calibrated[-1], factor))])
     errors = {
         name: calibration_error(y_test, *model.predict(X_test, return_std=True))
@@ -256,8 +220,8 @@ def test_selecting_by_nll_picks_the_calibrated_model_where_r2_cannot():
 
 
 def _refactored(fitted, factor):
-    """A fitted _Miscalibrated sharing ``fitted``'s model, with another factor."""
-    other = _Miscalibrated(fitted.estimator, factor=factor)
+    """A fitted Miscalibrated sharing ``fitted``'s model, with another factor."""
+    other = Miscalibrated(fitted.estimator, factor=factor)
     other.estimator_ = fitted.estimator_
     return other
 
@@ -266,7 +230,7 @@ def test_scorers_pickle(oracle_data):
     import pickle
 
     X, y = oracle_data
-    est = _Oracle().fit(X, y)
+    est = Oracle().fit(X, y)
     for scorer in (neg_nll_scorer, neg_crps_scorer, interval_score_scorer):
         assert pickle.loads(pickle.dumps(scorer))(est, X, y) == scorer(est, X, y)
 
@@ -279,7 +243,7 @@ def test_grid_search_forwards_sample_weight_to_the_scorer_without_routing(oracle
     X, y = oracle_data
     w = np.random.default_rng(3).uniform(0, 3, size=len(y))
     cv = KFold(2)
-    search = GridSearchCV(_Oracle(), {"factor": [0.5, 1.0]}, scoring=neg_nll_scorer, cv=cv)
+    search = GridSearchCV(Oracle(), {"factor": [0.5, 1.0]}, scoring=neg_nll_scorer, cv=cv)
     search.fit(X, y, sample_weight=w)
     for fold, (_, test) in enumerate(cv.split(X)):
         for i, factor in enumerate([0.5, 1.0]):
