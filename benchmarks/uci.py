@@ -44,6 +44,7 @@ import datetime as _dt
 import json
 import math
 import platform
+import shlex
 import subprocess
 import sys
 import time
@@ -258,7 +259,22 @@ def _pm(mean: float, se: float, kind: str) -> str:
 
 def method_table(records: list[dict], method: str, datasets: list[str],
                  published: bool) -> list[str]:
-    """Markdown rows of one method's results, with the published columns."""
+    """Markdown rows of one method's results, with the published columns.
+
+    Parameters
+    ----------
+    records : list of dict
+        Per-split records.
+    method : str
+        The method (configuration label) to tabulate.
+    datasets : list of str
+    published : bool
+        Add the published NLL/RMSE columns (test-split runs only).
+
+    Returns
+    -------
+    list of str
+    """
     head = ("| dataset | splits | NLL mean ± SE | NLL median | RMSE mean ± SE | RMSE median "
             "| CRPS mean ± SE | 90% cover | fit s (median) | epochs (median) |")
     sep = "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -290,7 +306,17 @@ def method_table(records: list[dict], method: str, datasets: list[str],
 
 def comparison_table(records: list[dict], methods: list[str],
                      datasets: list[str]) -> list[str]:
-    """Side-by-side NLL (mean and median) and RMSE of several methods."""
+    """Side-by-side NLL (mean and median) and RMSE of several methods.
+
+    Parameters
+    ----------
+    records : list of dict
+    methods, datasets : list of str
+
+    Returns
+    -------
+    list of str
+    """
     head = "| dataset | " + " | ".join(
         f"{m}: NLL mean / median | {m}: RMSE mean" for m in methods) + " |"
     sep = "|---|" + "---:|---:|" * len(methods)
@@ -310,41 +336,54 @@ def comparison_table(records: list[dict], methods: list[str],
 
 
 def ranking_table(records: list[dict], methods: list[str], datasets: list[str]) -> list[str]:
-    """Mean rank over datasets of each method, by median NLL, mean NLL and mean RMSE.
+    """Each method against the first one, over the datasets all of them ran.
 
-    Ranks are computed per dataset among the methods given; the RMSE is
-    also shown relative to the first method (geometric mean over datasets).
+    Columns: the mean rank (per dataset, among the methods given) by median
+    NLL and by mean CRPS; the mean over datasets of the change in median and
+    in mean NLL against the first method; the geometric mean over datasets of
+    the CRPS and RMSE ratios to the first method; the mean 90% coverage; and
+    the sum over datasets of the median fit time.
     """
     stats = {}
     for d in datasets:
         for m in methods:
             recs = [r for r in records if r["method"] == m and r["dataset"] == d]
             if recs:
-                stats[d, m] = (
-                    float(np.median([r["nll"] for r in recs])),
-                    float(np.mean([r["nll"] for r in recs])),
-                    float(np.mean([r["rmse"] for r in recs])),
-                    float(np.median([r["fit_s"] for r in recs])),
-                )
-    rows = ["| configuration | mean rank, median NLL | mean rank, mean NLL | mean rank, RMSE "
-            "| mean of median NLL | RMSE vs first (geo. mean) | fit s (sum of medians) |",
-            "|---|---:|---:|---:|---:|---:|---:|"]
+                stats[d, m] = {
+                    "nll_med": float(np.median([r["nll"] for r in recs])),
+                    "nll": float(np.mean([r["nll"] for r in recs])),
+                    "crps": float(np.mean([r["crps"] for r in recs])),
+                    "rmse": float(np.mean([r["rmse"] for r in recs])),
+                    "cov": float(np.mean([r["coverage90"] for r in recs])),
+                    "fit": float(np.median([r["fit_s"] for r in recs])),
+                }
     ds = [d for d in datasets if all((d, m) in stats for m in methods)]
     if not ds:
         return []
-    ranks = {m: [[], [], []] for m in methods}
+    ranks: dict[str, dict[str, list[int]]] = {m: {"nll_med": [], "crps": []} for m in methods}
     for d in ds:
-        for k in range(3):
-            order = sorted(methods, key=lambda m, k=k: stats[d, m][k])
+        for key in ("nll_med", "crps"):
+            order = sorted(methods, key=lambda m, key=key: stats[d, m][key])
             for i, m in enumerate(order):
-                ranks[m][k].append(i + 1)
+                ranks[m][key].append(i + 1)
     first = methods[0]
+
+    def geo(m: str, key: str) -> float:
+        return math.exp(np.mean([math.log(stats[d, m][key] / stats[d, first][key])
+                                 for d in ds]))
+
+    rows = [f"Against `{first}`, over {len(ds)} datasets ({', '.join(ds)}):", "",
+            "| configuration | mean rank, median NLL | mean rank, CRPS | Δ median NLL "
+            "| Δ mean NLL | CRPS ratio | RMSE ratio | 90% cover | fit s (sum of medians) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for m in methods:
-        ratio = math.exp(np.mean([math.log(stats[d, m][2] / stats[d, first][2]) for d in ds]))
+        dmed = np.mean([stats[d, m]["nll_med"] - stats[d, first]["nll_med"] for d in ds])
+        dmean = np.mean([stats[d, m]["nll"] - stats[d, first]["nll"] for d in ds])
         rows.append(
-            f"| {m} | {np.mean(ranks[m][0]):.2f} | {np.mean(ranks[m][1]):.2f} | "
-            f"{np.mean(ranks[m][2]):.2f} | {np.mean([stats[d, m][0] for d in ds]):.3f} | "
-            f"{ratio:.3f} | {sum(stats[d, m][3] for d in ds):.1f} |"
+            f"| {m} | {np.mean(ranks[m]['nll_med']):.2f} | {np.mean(ranks[m]['crps']):.2f} | "
+            f"{dmed:+.3f} | {dmean:+.3f} | {geo(m, 'crps'):.3f} | {geo(m, 'rmse'):.3f} | "
+            f"{np.mean([stats[d, m]['cov'] for d in ds]):.2f} | "
+            f"{sum(stats[d, m]['fit'] for d in ds):.1f} |"
         )
     return rows
 
@@ -378,12 +417,28 @@ def _ngboost_version() -> str:
 def format_report(records: list[dict], methods: list[str], configs: dict[str, dict],
                   datasets: list[str], args: argparse.Namespace, command: str,
                   wall_s: float) -> str:
-    """The markdown report of one run."""
+    """The markdown report of one run.
+
+    Parameters
+    ----------
+    records : list of dict
+    methods : list of str
+    configs : dict
+        Label -> SculptRegressor parameters.
+    datasets : list of str
+    args : argparse.Namespace
+    command : str
+    wall_s : float
+
+    Returns
+    -------
+    str
+    """
     published = not args.inner_valid
     split_note = {d: sorted({r["split"] for r in records if r["dataset"] == d})
                   for d in datasets}
     lines = [
-        "# UCI regression benchmark (benchmarks/uci.py)",
+        "## UCI regression benchmark (benchmarks/uci.py)",
         "",
         f"- Command: `{command}`",
         f"- Date: {_dt.datetime.now(_dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}; "
@@ -414,17 +469,19 @@ def format_report(records: list[dict], methods: list[str], configs: dict[str, di
         lines.append(f"- `{label}`: `{params or 'defaults'}`")
     lines.append("")
     for m in methods:
-        lines += [f"## {m}", "", *method_table(records, m, datasets, published), ""]
+        lines += [f"### {m}", "", *method_table(records, m, datasets, published), ""]
     if len(methods) > 1:
-        lines += ["## Side by side", "", *comparison_table(records, methods, datasets), ""]
+        lines += ["### Side by side", "", *comparison_table(records, methods, datasets), ""]
         rank = ranking_table(records, methods, datasets)
         if rank:
-            lines += ["## Ranking over datasets", "", *rank, ""]
+            lines += ["### Ranking over datasets", "", *rank, ""]
     lines += [
         "NLL: mean negative log-likelihood per test row (natural log, constants included, "
         "original y units). SE: standard error over splits. 90% cover: share of test rows "
         "inside the central 90% interval (mean over splits). The median over splits is "
-        "given because one badly predicted row can dominate a split's mean NLL.",
+        "given because one badly predicted row can dominate a split's mean NLL. "
+        "Epochs: those trained (early stopping included); for NGBoost, the number of "
+        "boosting stages chosen on its validation rows.",
         "",
     ]
     if published:
@@ -436,6 +493,33 @@ def _ranges(splits: list[int]) -> str:
     if splits == list(range(splits[0], splits[-1] + 1)):
         return f"{splits[0]}-{splits[-1]}" if len(splits) > 1 else str(splits[0])
     return ",".join(map(str, splits))
+
+
+def write_report(path: Path, text: str, name: str) -> None:
+    """Write ``text`` to ``path`` between ``<!-- name:start/end -->`` markers.
+
+    When ``path`` already holds both markers only the text between them is
+    replaced, so hand-written prose around a generated table survives a
+    rerun; otherwise the file is (re)written with the markers.
+
+    Parameters
+    ----------
+    path : Path
+    text : str
+    name : str
+        Marker name, e.g. ``"uci-results"``.
+    """
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    block = f"{start}\n{text.rstrip()}\n{end}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        old = path.read_text()
+        if start in old and end in old:
+            before, rest = old.split(start, 1)
+            after = rest.split(end, 1)[1]
+            path.write_text(before + block + after)
+            return
+    path.write_text(block + "\n")
 
 
 # --------------------------------------------------------------------- CLI
@@ -487,7 +571,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1,
                         help="worker processes (joblib), each with one torch thread")
     parser.add_argument("--out", type=Path, default=None, help="markdown file to write")
-    parser.add_argument("--json", type=Path, default=None, help="also write raw records")
+    parser.add_argument("--json", type=Path, default=None,
+                        help="also write the raw per-split records (JSON), as they come")
+    parser.add_argument("--from-json", type=Path, default=None,
+                        help="render the report from records saved by --json; run nothing")
     parser.add_argument("--param", action="append", default=[],
                         help="SculptRegressor parameter key=value for every configuration")
     parser.add_argument("--config", action="append", default=[],
@@ -531,23 +618,26 @@ def main(argv: list[str] | None = None) -> int:
 
     start = time.perf_counter()
     records = []
+    if args.from_json is not None:
+        records = json.loads(args.from_json.read_text())
+        records = [r for r in records if r["method"] in methods and r["dataset"] in datasets]
+        tasks = []
     for rec in Parallel(n_jobs=args.jobs, return_as="generator_unordered")(tasks):
         records.append(rec)
         print(f"[{len(records)}/{len(tasks)}] {rec['method']} {rec['dataset']} split "
               f"{rec['split']}: NLL {rec['nll']:.3f} RMSE {rec['rmse']:.4g} "
               f"fit {rec['fit_s']:.1f}s epochs {rec['n_iter']}", file=sys.stderr, flush=True)
+        if args.json is not None:  # written as it goes, so an interrupted run keeps its work
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(records, indent=1))
     wall = time.perf_counter() - start
 
-    command = "python benchmarks/uci.py " + " ".join(
+    command = "python benchmarks/uci.py " + shlex.join(
         argv if argv is not None else sys.argv[1:])
     report = format_report(records, methods, configs, datasets, args, command.strip(), wall)
     print(report)
     if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(report)
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(records, indent=1))
+        write_report(args.out, report, "uci-results")
     return 0
 
 
