@@ -55,6 +55,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _report import write_report
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "scaling.md"
 
@@ -299,26 +300,6 @@ def format_report(args: argparse.Namespace, search: dict[str, Any] | None,
         lines.append("")
     return "\n".join(lines)
 
-
-def write_report(path: Path, text: str, name: str) -> None:
-    """Write ``text`` to ``path`` between ``<!-- name:start/end -->`` markers.
-
-    Parameters
-    ----------
-    path : Path
-    text : str
-    name : str
-    """
-    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
-    block = f"{start}\n{text.rstrip()}\n{end}"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():
-        old = path.read_text()
-        if start in old and end in old:
-            before, rest = old.split(start, 1)
-            path.write_text(before + block + rest.split(end, 1)[1])
-            return
-    path.write_text(block + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -67,6 +67,7 @@ torch.set_num_threads(1)
 
 import sklearn  # noqa: E402
 import skorch  # noqa: E402
+from _report import write_report  # noqa: E402
 from skorch import NeuralNetRegressor  # noqa: E402
 
 import sculpt_sklearn  # noqa: E402
@@ -597,32 +598,6 @@ def format_report(args: argparse.Namespace, times: dict[str, dict[str, list[floa
                      "size of the outputs.")
     return "\n".join(lines) + "\n"
 
-
-def write_report(path: Path, text: str, name: str) -> None:
-    """Write ``text`` to ``path`` between ``<!-- name:start/end -->`` markers.
-
-    When ``path`` already holds both markers only the text between them is
-    replaced, so hand-written prose around a generated table survives a
-    rerun; otherwise the file is (re)written with the markers.
-
-    Parameters
-    ----------
-    path : Path
-    text : str
-    name : str
-        Marker name, e.g. ``"uci-results"``.
-    """
-    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
-    block = f"{start}\n{text.rstrip()}\n{end}"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():
-        old = path.read_text()
-        if start in old and end in old:
-            before, rest = old.split(start, 1)
-            after = rest.split(end, 1)[1]
-            path.write_text(before + block + after)
-            return
-    path.write_text(block + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:

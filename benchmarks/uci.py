@@ -54,6 +54,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import write_report
 from ngboost_runner import DATASETS, load_split, n_splits, normal_metrics, resolve_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -494,32 +495,6 @@ def _ranges(splits: list[int]) -> str:
         return f"{splits[0]}-{splits[-1]}" if len(splits) > 1 else str(splits[0])
     return ",".join(map(str, splits))
 
-
-def write_report(path: Path, text: str, name: str) -> None:
-    """Write ``text`` to ``path`` between ``<!-- name:start/end -->`` markers.
-
-    When ``path`` already holds both markers only the text between them is
-    replaced, so hand-written prose around a generated table survives a
-    rerun; otherwise the file is (re)written with the markers.
-
-    Parameters
-    ----------
-    path : Path
-    text : str
-    name : str
-        Marker name, e.g. ``"uci-results"``.
-    """
-    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
-    block = f"{start}\n{text.rstrip()}\n{end}"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():
-        old = path.read_text()
-        if start in old and end in old:
-            before, rest = old.split(start, 1)
-            after = rest.split(end, 1)[1]
-            path.write_text(before + block + after)
-            return
-    path.write_text(block + "\n")
 
 
 # --------------------------------------------------------------------- CLI
