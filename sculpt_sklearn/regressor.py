@@ -574,6 +574,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         self, module: SculptModule, groups: dict[str, dict[str, Any]], n_rows: int | None
     ) -> SculptNet:
         schedule = self._schedule(n_rows)
+        logger.debug("Training schedule for %s rows: %s", n_rows, schedule)
         criterion = nn.MSELoss if self.criterion is None else self.criterion
         criterion_kwargs = dict(groups["criterion"])
         if isinstance(criterion, type):
