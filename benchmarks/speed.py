@@ -161,6 +161,17 @@ def _step(module: nn.Module, opt: torch.optim.Optimizer, xb: torch.Tensor,
     opt.step()
 
 
+def _hand_setup(
+    X: np.ndarray, y: np.ndarray, seed: int
+) -> tuple[torch.Tensor, torch.Tensor, nn.Module, torch.optim.Optimizer, torch.Generator]:
+    """Tensors, seeded module, optimizer and batch-order generator of both hand loops."""
+    torch.manual_seed(seed)
+    X_t, z_t = _prepare(X, y)
+    module = _wrapped_module(X.shape[1])
+    opt = torch.optim.AdamW(module.parameters(), lr=LR, weight_decay=0.0)
+    return X_t, z_t, module, opt, torch.Generator().manual_seed(seed)
+
+
 def fit_hand(X: np.ndarray, y: np.ndarray, epochs: int, batch: int, seed: int) -> nn.Module:
     """The hand-written loop: randperm per epoch, index slices of tensors.
 
@@ -180,11 +191,7 @@ def fit_hand(X: np.ndarray, y: np.ndarray, epochs: int, batch: int, seed: int) -
     nn.Module
         The trained wrapped module.
     """
-    torch.manual_seed(seed)
-    X_t, z_t = _prepare(X, y)
-    module = _wrapped_module(X.shape[1])
-    opt = torch.optim.AdamW(module.parameters(), lr=LR, weight_decay=0.0)
-    gen = torch.Generator().manual_seed(seed)
+    X_t, z_t, module, opt, gen = _hand_setup(X, y, seed)
     module.train()
     n = X_t.shape[0]
     for _ in range(epochs):
@@ -215,11 +222,7 @@ def fit_hand_loader(X: np.ndarray, y: np.ndarray, epochs: int, batch: int,
     nn.Module
         The trained wrapped module.
     """
-    torch.manual_seed(seed)
-    X_t, z_t = _prepare(X, y)
-    module = _wrapped_module(X.shape[1])
-    opt = torch.optim.AdamW(module.parameters(), lr=LR, weight_decay=0.0)
-    gen = torch.Generator().manual_seed(seed)
+    X_t, z_t, module, opt, gen = _hand_setup(X, y, seed)
     loader = torch.utils.data.DataLoader(
         torch.utils.data.TensorDataset(X_t, z_t), batch_size=batch, shuffle=True,
         generator=gen,

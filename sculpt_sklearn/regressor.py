@@ -427,9 +427,8 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
                 )
             self._build(X[:2], loc, scale, y_ndim=y_ndim, n_rows=X.shape[0])
             return
-        w = sample_weight if sample_weight is not None else None
-        loc = np.average(y2d, axis=0, weights=w)
-        scale = np.sqrt(np.average((y2d - loc) ** 2, axis=0, weights=w))
+        loc = np.average(y2d, axis=0, weights=sample_weight)
+        scale = np.sqrt(np.average((y2d - loc) ** 2, axis=0, weights=sample_weight))
         constant = scale <= 1e3 * np.finfo(np.float64).eps * np.maximum(np.abs(loc), 1e-300)
         scale = np.where(constant | ~np.isfinite(scale), 1.0, scale)
         self._build(X[:2], loc, scale, y_ndim=y_ndim, n_rows=X.shape[0])
@@ -588,7 +587,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
                     f"Set {name} with the estimator's own parameter {name}=..., not "
                     f"optimizer__{name}."
                 )
-        if "weight_decay" in (_accepted_or_all(self.optimizer) or {"weight_decay"}):
+        if "weight_decay" in _accepted_or_all(self.optimizer):
             optimizer_kwargs["weight_decay"] = self.weight_decay
         elif self.weight_decay:
             raise ValueError(
@@ -671,7 +670,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
             self._recover_from_divergence(exc)
         finally:
             self.net_.train_split = None
-        self.n_iter_ = getattr(self, "n_iter_", 0) + len(self.net_.history) - epochs_before
+        self.n_iter_ += len(self.net_.history) - epochs_before
         if valid is not None and self.calibrate_risk:
             self._fit_risk_scale(valid)
         if self.net_.interrupted_:
