@@ -19,15 +19,21 @@ from torch import Tensor
 from ._data import BatchIterator, TensorData
 from ._objectives import objective_loss
 
-__all__ = ["SculptNet", "DivergenceGuard", "TrainingDiverged"]
+__all__ = ["SculptNet", "DivergenceGuard", "TrainingDiverged", "batch_mean"]
 
 
-def _batch_mean(values: Tensor, weight: Tensor | None) -> Tensor:
-    """Mean loss of a batch; rows weighted by ``weight`` (normalised to mean 1 per fit).
+def batch_mean(values: Tensor, weight: Tensor | None) -> Tensor:
+    """Mean loss of a batch, rows weighted by ``weight``.
 
-    Dividing by the batch size rather than by the batch's weight sum keeps each
-    step an unbiased estimate of the weighted mean over the whole training set,
-    and a batch of zero-weight rows a zero step.
+    The one weighting convention of the package: a loss over a set of rows is
+    the weighted mean ``sum(w * loss) / sum(w)`` of that set
+    (``Distribution.loss_function``). The estimator normalises the weights of
+    the training rows and of the validation rows to mean one, each set on its
+    own (:func:`sculpt_sklearn._training.normalise_weights`), and a batch then
+    divides by its number of rows rather than by its weight sum: each step is
+    an unbiased estimate of the training set's weighted mean, a batch of
+    zero-weight rows is a zero step, and skorch's size-weighted average of the
+    batch losses over a pass is exactly the weighted mean of the set.
     """
     if weight is None:
         return values.mean()
@@ -164,17 +170,30 @@ class SculptNet(NeuralNet):
         y, weight = y_true
         distribution = self.module_.distribution
         if not training:
-            return _batch_mean(distribution.nll(y, mean, std), weight)
-        loss = _batch_mean(
+            return batch_mean(distribution.nll(y, mean, std), weight)
+        loss = batch_mean(
             objective_loss(
                 self.sculpt_loss, distribution, y, mean, std, beta=self.beta,
-                criterion=self.criterion_,
+                criterion=self._criterion,
             ),
             weight,
         )
         if self.criterion_weight:
-            loss = loss + self.criterion_weight * _batch_mean(self.criterion_(mean, y), weight)
+            loss = loss + self.criterion_weight * batch_mean(self._criterion(mean, y), weight)
         return loss
+
+    def _criterion(self, prediction: Tensor, target: Tensor) -> Tensor:
+        """The base criterion, element-wise (row weights apply to its output)."""
+        out = self.criterion_(prediction, target)
+        if out.shape != target.shape:
+            raise ValueError(
+                f"The criterion {type(self.criterion_).__name__} returned shape "
+                f"{tuple(out.shape)} for targets of shape {tuple(target.shape)}: it must give "
+                "one loss per element (reduction='none') so that sample_weight applies. "
+                "Pass a criterion class, or an instance whose forward returns element-wise "
+                "losses."
+            )
+        return out
 
     def train_step_single(self, batch: Any, **fit_params: Any) -> dict[str, Any]:
         step = super().train_step_single(batch, **fit_params)

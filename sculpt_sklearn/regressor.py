@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import copy
 import logging
-import math
 import warnings
 from numbers import Integral, Real
 from typing import Any, ClassVar
@@ -12,21 +10,43 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
-from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
+from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
-from skorch.callbacks import EarlyStopping, ProgressBar
 from torch import nn
 
+from ._build import (
+    build_callbacks,
+    build_criterion,
+    build_module,
+    build_net,
+    instantiate_module,
+    optimizer_kwargs,
+    resolve_schedule,
+)
 from ._data import TensorData, as_tensor
-from ._net import DivergenceGuard, SculptNet, TrainingDiverged
-from ._objectives import OBJECTIVES, uses_detached_features
-from ._params import PrefixedParamsMixin, accepted_kwargs, check_kwargs_for, split_prefixed
-from ._risk_scale import fit_risk_scale
+from ._input import validate_input
+from ._net import TrainingDiverged
+from ._objectives import OBJECTIVES
+from ._params import PrefixedParamsMixin, split_prefixed
+from ._persistence import (
+    as_array,
+    check_compatible,
+    describe_distribution,
+    read_params,
+    write_params,
+)
+from ._predict import member_moments, resolve_predict_dtype
+from ._training import (
+    HoldOut,
+    fit_calibration_factor,
+    normalise_weights,
+    restore_after_divergence,
+    split_validation,
+)
 from .metrics import _check_confidence_level
 from .mlp import MLP
-from .sculpt.distributions import DISTRIBUTIONS, SculptDistribution, get_distribution
+from .sculpt.distributions import SculptDistribution, get_distribution
 from .sculpt.wrapper import SculptModule
 
 __all__ = ["SculptRegressor"]
@@ -35,12 +55,6 @@ logger = logging.getLogger(__name__)
 
 #: Floor of the predicted standard deviation, in units of the standardised target.
 _MIN_RISK = 1e-4
-#: Fewest held-out rows on which calibrate_risk fits its factor.
-_MIN_CALIBRATION_ROWS = 20
-#: Version of the file layout written by save_params.
-_PARAMS_FORMAT = 1
-#: Rows per forward pass at prediction time.
-_PREDICT_BATCH = 8192
 
 
 class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
@@ -64,7 +78,8 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         instance is deep-copied at each ``fit`` and never trained in place.
         Its last ``nn.Linear`` must produce the output (see ``layer``).
     distribution : {"normal", "laplace", "studentt"} or sculpt class, default="normal"
-        The output family (e.g. ``sculpt.StudentT.with_df(3)``).
+        The output family (e.g. ``sculpt.StudentT.with_df(3)``); names in
+        any case (``"Normal"``).
     n_layers : int, default=2
         Number of layers of the risk head.
     risk_hidden : int, default=None
@@ -85,10 +100,12 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         collapses to its floor).
     beta : float, default=0.5
         Exponent of ``"beta_nll"``, in ``[0, 1]``.
-    criterion : nn.Module class, default=None
+    criterion : nn.Module class or instance, default=None
         Base criterion for ``loss="sample"`` and ``criterion_weight``
-        (``nn.MSELoss`` when None); built with ``reduction="none"`` and
-        the ``criterion__*`` parameters.
+        (``nn.MSELoss`` when None); a class is built with
+        ``reduction="none"`` and the ``criterion__*`` parameters, an instance
+        is used through a copy with ``reduction="none"`` so that
+        ``sample_weight`` applies to it.
     criterion_weight : float, default=0.0
         Weight of the base criterion on the mean, added to the objective
         (the Sculpt seed's mode A).
@@ -140,9 +157,20 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
     callbacks : list of skorch callbacks, default=None
         Extra callbacks, as ``[("name", callback), ...]`` or a list.
     warm_start : bool, default=False
-        Continue from the previous fit's weights and target scaling.
+        Continue from the previous fit's weights and target scaling; the
+        training parameters as they are at that call take effect.
+    predict_dtype : {"auto", "float64", "float32"}, default="auto"
+        Dtype of the forward pass at prediction time. ``"auto"``: float64
+        when the module runs in it (predictions then agree across batch
+        sizes to 1e-12), else float32 (a module that casts its input with
+        ``x.float()``). ``"float32"`` is about 2-3x faster.
     **kwargs
         ``module__*``, ``optimizer__*`` and ``criterion__*`` parameters.
+        A module class whose constructor names its input width ``n_features``,
+        ``in_features``, ``in_dim``, ``input_dim``, ``n_inputs``,
+        ``input_size`` or ``d_in`` (and its output width ``n_outputs``,
+        ``out_features``, ``out_dim``, ``output_dim``, ``output_size`` or
+        ``d_out``) gets them filled in.
 
     Attributes
     ----------
@@ -167,6 +195,8 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         Losses per epoch (``net_.history``).
     n_iter_ : int
         Number of epochs trained in total.
+    predict_dtype_ : str
+        The resolved ``predict_dtype``.
 
     Notes
     -----
@@ -194,7 +224,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "module": [None, type, nn.Module],
-        "distribution": [StrOptions(set(DISTRIBUTIONS)), type],
+        "distribution": [str, type],
         "n_layers": [Interval(Integral, 1, None, closed="left")],
         "risk_hidden": [None, Interval(Integral, 1, None, closed="left")],
         "layer": [None, str],
@@ -221,6 +251,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         "progress_bar": ["boolean"],
         "callbacks": [None, list],
         "warm_start": ["boolean"],
+        "predict_dtype": [StrOptions({"auto", "float64", "float32"})],
     }
 
     # MAPIE and uncertainty scorers call predict(X, return_std=True): with metadata
@@ -261,6 +292,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         progress_bar: bool = False,
         callbacks: list | None = None,
         warm_start: bool = False,
+        predict_dtype: str = "auto",
         **kwargs: Any,
     ) -> None:
         self.module = module
@@ -291,6 +323,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         self.progress_bar = progress_bar
         self.callbacks = callbacks
         self.warm_start = warm_start
+        self.predict_dtype = predict_dtype
         self._prefixed_params = kwargs
 
     # ------------------------------------------------------------------ tags
@@ -319,6 +352,12 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SculptRegressor:
         """Train the network on ``(X, y)``.
 
+        With ``warm_start=True`` and a fitted model, training continues from
+        the current weights and target scaling, with the parameters as they
+        are now: ``max_epochs``, ``lr``, ``batch_size``, ``early_stopping``,
+        ``n_iter_no_change``, ``calibrate_risk`` and the other training
+        parameters changed with ``set_params`` take effect.
+
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
@@ -326,7 +365,9 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative row weights of the loss.
+            Non-negative row weights of the loss. They are normalised to mean
+            one over the training rows and over the validation rows, each on
+            its own, so the validation loss is the weighted mean NLL.
 
         Returns
         -------
@@ -339,10 +380,16 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> SculptRegressor:
         """One epoch over ``(X, y)``, continuing from the current weights.
 
-        The first call sets up the network and standardises the target with
-        that chunk's mean and standard deviation (or with ``target_loc`` and
-        ``target_scale`` when set); later chunks keep them. Early stopping is
-        not used.
+        The first call sets up the network and fixes three things for the
+        whole stream: the target standardisation (that chunk's mean and
+        standard deviation, or ``target_loc`` and ``target_scale`` when set),
+        the normaliser of ``sample_weight`` (that chunk's mean weight, 1
+        without weights: a chunk weighted 100 then counts 100 times one
+        weighted 1), and the ``"auto"`` schedule, which for a stream of
+        unknown length is the large-data rule (``batch_size=64``,
+        ``lr=1e-3``) whatever the size of the first chunk. Early stopping is
+        not used here; it stays on for later calls of ``fit``. Parameters
+        changed with ``set_params`` between calls take effect.
 
         Parameters
         ----------
@@ -363,7 +410,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         self, X: Any, y: Any, sample_weight: Any, *, incremental: bool, continuing: bool
     ) -> SculptRegressor:
         self._check_device(continuing)
-        X, y = _numeric_input(
+        X, y = validate_input(
             validate_data, self, X, y, reset=not continuing, dtype=np.float32,
             multi_output=True, y_numeric=True, ensure_min_samples=2 if not incremental else 1,
         )
@@ -378,6 +425,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
             )
+        n_rows = None if incremental else X.shape[0]
         if continuing:
             if y2d.shape[1] != self.n_outputs_:
                 raise ValueError(
@@ -385,7 +433,8 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
                     f"{self.n_outputs_}; set warm_start=False to start over."
                 )
         else:
-            self._setup(X, y2d, np.ndim(y), sample_weight)
+            self._setup(X, y2d, np.ndim(y), sample_weight, n_rows)
+        self._configure_net(n_rows, use_validation=self.early_stopping and not incremental)
 
         z = (y2d - self.y_loc_) / self.y_scale_
         device = self.device
@@ -393,23 +442,51 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         z_t = torch.as_tensor(z, dtype=torch.float32, device=device)
         w_t = None
         if sample_weight is not None:
-            w_t = torch.as_tensor(sample_weight / sample_weight.mean(), dtype=torch.float32,
-                                  device=device)
+            w_t = torch.as_tensor(sample_weight, dtype=torch.float32, device=device)
         data = TensorData(X_t, z_t, w_t)
+        if incremental:
+            data.sample_weight = self._stream_weights(w_t)
+            train, valid = data, None
+        elif self.early_stopping:
+            train, valid = split_validation(data, self.validation_fraction, self._seed)
+        else:
+            data.sample_weight = normalise_weights(w_t, "training")
+            train, valid = data, None
 
         seed = self._seed_sequence.integers(2**31 - 1) if continuing else self._seed
         with torch.random.fork_rng(devices=self._rng_devices()):
             torch.manual_seed(int(seed))
             self.net_.generator.manual_seed(int(seed))
-            if incremental:
-                self._disable_early_stopping()
-                self._train(data, epochs=1)
-            else:
-                self._train(data, epochs=self.net_.max_epochs)
+            self._train(train, valid, epochs=1 if incremental else self.net_.max_epochs)
+        self.predict_dtype_ = resolve_predict_dtype(self.net_.module_, X[:2], self.predict_dtype)
         return self
 
-    def _setup(self, X: np.ndarray, y2d: np.ndarray, y_ndim: int, sample_weight: Any) -> None:
+    def _stream_weights(self, weight: torch.Tensor | None) -> torch.Tensor | None:
+        """Chunk weights divided by the first chunk's mean weight (fixed for the stream)."""
+        if not hasattr(self, "_stream_weight_scale"):
+            if weight is None:
+                self._stream_weight_scale = 1.0
+            else:
+                total = float(weight.sum())
+                if not total > 0:
+                    raise ValueError(
+                        "The first partial_fit chunk has sample_weight 0 on every row; its "
+                        "mean weight is the unit of the whole stream, so give some rows a "
+                        "positive weight."
+                    )
+                self._stream_weight_scale = total / len(weight)
+        return None if weight is None else weight / self._stream_weight_scale
+
+    def _setup(
+        self, X: np.ndarray, y2d: np.ndarray, y_ndim: int, sample_weight: Any,
+        n_rows: int | None,
+    ) -> None:
         """Standardise the target from the data (or the given statistics), then build."""
+        if sample_weight is not None and not sample_weight.sum() > 0:
+            raise ValueError(
+                "sample_weight is 0 on every row, so there is nothing to fit on; give some "
+                "rows a positive weight."
+            )
         if (self.target_loc is None) != (self.target_scale is None):
             raise ValueError(
                 "Set both target_loc and target_scale (to fix the target standardisation) "
@@ -425,13 +502,12 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
                     "target_loc must be finite and target_scale finite and > 0; got "
                     f"{self.target_loc!r} and {self.target_scale!r}."
                 )
-            self._build(X[:2], loc, scale, y_ndim=y_ndim, n_rows=X.shape[0])
-            return
-        loc = np.average(y2d, axis=0, weights=sample_weight)
-        scale = np.sqrt(np.average((y2d - loc) ** 2, axis=0, weights=sample_weight))
-        constant = scale <= 1e3 * np.finfo(np.float64).eps * np.maximum(np.abs(loc), 1e-300)
-        scale = np.where(constant | ~np.isfinite(scale), 1.0, scale)
-        self._build(X[:2], loc, scale, y_ndim=y_ndim, n_rows=X.shape[0])
+        else:
+            loc = np.average(y2d, axis=0, weights=sample_weight)
+            scale = np.sqrt(np.average((y2d - loc) ** 2, axis=0, weights=sample_weight))
+            constant = scale <= 1e3 * np.finfo(np.float64).eps * np.maximum(np.abs(loc), 1e-300)
+            scale = np.where(constant | ~np.isfinite(scale), 1.0, scale)
+        self._build(X[:2], loc, scale, y_ndim=y_ndim, n_rows=n_rows)
 
     def _build(
         self,
@@ -443,9 +519,8 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
     ) -> None:
         """Resolve the parameters and build a fresh net (module, optimizer, callbacks).
 
-        ``probe`` holds a row or two of X; the module runs on them once, which
-        initialises lazy layers and checks the output shape. ``n_rows``, the
-        size of the training data, resolves the ``"auto"`` parameters.
+        ``probe`` holds a row or two of X; the module runs on them once (in
+        eval mode), which initialises lazy layers and checks the output shape.
         """
         groups = split_prefixed(self._prefixed_params, sorted(self._parameter_constraints))
         self.distribution_ = get_distribution(self.distribution)
@@ -458,16 +533,77 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         self.y_loc_ = np.asarray(y_loc, dtype=np.float64)
         self.y_scale_ = np.asarray(y_scale, dtype=np.float64)
         self.risk_scale_ = np.ones(self.n_outputs_)
+        for name in ("_stream_weight_scale",):
+            self.__dict__.pop(name, None)
 
         rng = check_random_state(self.random_state)
         self._seed = int(rng.randint(2**31 - 1))
         self._seed_sequence = np.random.default_rng(self._seed)
         with torch.random.fork_rng(devices=self._rng_devices()):
             torch.manual_seed(self._seed)
-            module = self._build_module(probe, groups["module"])
-        self.net_ = self._build_net(module, groups, n_rows)
+            user_module = instantiate_module(
+                MLP if self.module is None else self.module, groups["module"],
+                n_features=probe.shape[1], n_outputs=self.n_outputs_,
+            )
+            module = build_module(
+                user_module, distribution=self.distribution_, probe=probe,
+                n_outputs=self.n_outputs_, n_layers=self.n_layers, layer=self.layer,
+                risk_hidden=self.risk_hidden, loss=self.loss, min_risk=_MIN_RISK,
+                device=self.device,
+            )
+        criterion, criterion_kwargs = build_criterion(self.criterion, groups["criterion"])
+        schedule = resolve_schedule(self.get_params(deep=False), n_rows)
+        self.net_ = build_net(
+            module,
+            criterion=criterion,
+            criterion_kwargs=criterion_kwargs,
+            optimizer=self.optimizer,
+            optimizer_kwargs=optimizer_kwargs(self.optimizer, self.weight_decay,
+                                              groups["optimizer"]),
+            schedule=schedule,
+            callbacks=[],
+            loss=self.loss,
+            beta=self.beta,
+            criterion_weight=self.criterion_weight,
+            max_grad_norm=self.max_grad_norm,
+            device=self.device,
+            verbose=self.verbose,
+        )
         self.net_.initialize()
+        self._schedule_rows = n_rows
+        self._optimizer_spec = (self.optimizer, self.weight_decay, dict(groups["optimizer"]))
         self.n_iter_ = 0
+        self.predict_dtype_ = "float64"
+
+    def _configure_net(self, n_rows: int | None, *, use_validation: bool) -> None:
+        """Push the current training parameters into the net before each call of training.
+
+        A first fit resolves ``"auto"`` from its rows; a continuing fit from
+        its own rows too, and ``partial_fit`` keeps the rule of its first call.
+        """
+        rows = self._schedule_rows if n_rows is None else n_rows
+        schedule = resolve_schedule(self.get_params(deep=False), rows)
+        groups = split_prefixed(self._prefixed_params, sorted(self._parameter_constraints))
+        spec = (self.optimizer, self.weight_decay, dict(groups["optimizer"]))
+        if spec != self._optimizer_spec:
+            kwargs = optimizer_kwargs(self.optimizer, self.weight_decay, groups["optimizer"])
+            self.net_.set_params(
+                optimizer=self.optimizer, **{f"optimizer__{k}": v for k, v in kwargs.items()}
+            )
+            self._optimizer_spec = spec
+        self.net_.set_params(
+            lr=schedule["lr"], batch_size=schedule["batch_size"],
+            max_epochs=schedule["max_epochs"], verbose=self.verbose,
+        )
+        self.net_.sculpt_loss = self.loss
+        self.net_.beta = self.beta
+        self.net_.criterion_weight = self.criterion_weight
+        self.net_.max_grad_norm = self.max_grad_norm
+        self.net_.callbacks = build_callbacks(
+            early_stopping=use_validation, patience=schedule["n_iter_no_change"], tol=self.tol,
+            progress_bar=self.progress_bar, user_callbacks=self.callbacks,
+        )
+        self.net_.initialize_callbacks()
 
     def _check_device(self, continuing: bool) -> None:
         """Refuse a device that does not exist, or that the fitted weights are not on."""
@@ -495,184 +631,21 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
             return [device.index or 0]
         return []
 
-    def _build_module(self, probe: np.ndarray, module_kwargs: dict[str, Any]) -> SculptModule:
-        """Instantiate or copy the user's module, check it, and wrap it."""
-        spec = MLP if self.module is None else self.module
-        if isinstance(spec, nn.Module):
-            if module_kwargs:
-                raise ValueError(
-                    f"module__{next(iter(module_kwargs))} sets a constructor argument, but "
-                    "module is an instance; pass the class instead, e.g. "
-                    f"module={type(spec).__name__}."
-                )
-            module = copy.deepcopy(spec)
-        elif isinstance(spec, type) and issubclass(spec, nn.Module):
-            check_kwargs_for("module", spec, module_kwargs)
-            kwargs = dict(module_kwargs)
-            accepted = _accepted_or_all(spec)
-            for name, value in (("n_features", probe.shape[1]), ("n_outputs", self.n_outputs_)):
-                if name in accepted and name not in kwargs:
-                    kwargs[name] = value
-            module = spec(**kwargs)
-        else:
-            raise TypeError(
-                f"module must be None, a torch.nn.Module subclass or an instance; got {spec!r}."
-            )
-        module = module.to(self.device)
-        self._check_module_output(module, probe)
-        wrapper_module = SculptModule(
-            module,
-            distribution=self.distribution_,
-            n_layers=self.n_layers,
-            layer=self.layer,
-            hidden=self.risk_hidden,
-            detach_features=uses_detached_features(self.loss),
-            min_risk=_MIN_RISK,
-        )
-        return wrapper_module.to(self.device)
-
-    def _check_module_output(self, module: nn.Module, rows: np.ndarray) -> None:
-        """Run the module on a few rows: initialises lazy layers and checks the shape."""
-        probe = as_tensor(rows, torch.float32, self.device)
-        try:
-            with torch.no_grad():
-                out = module(probe)
-        except Exception as exc:
-            raise ValueError(
-                f"The module's forward failed on a batch of shape {tuple(probe.shape)} "
-                f"({type(exc).__name__}: {exc}). It must take a float32 tensor "
-                "(n_samples, n_features) and return (n_samples, n_outputs)."
-            ) from exc
-        n = probe.shape[0]
-        ok = isinstance(out, torch.Tensor) and (
-            tuple(out.shape) == (n, self.n_outputs_)
-            or (self.n_outputs_ == 1 and tuple(out.shape) == (n,))
-        )
-        if not ok:
-            got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-            raise ValueError(
-                f"The module returned {got} for {n} rows, but y has {self.n_outputs_} "
-                f"output(s): it must return a tensor of shape ({n}, {self.n_outputs_}). "
-                "Give its last layer n_outputs units (accept an n_outputs argument to "
-                "have it filled in)."
-            )
-
-    def _schedule(self, n_rows: int | None) -> dict[str, Any]:
-        """Resolve the ``"auto"`` training parameters from the number of rows."""
-        small, tiny = n_rows is not None and n_rows <= 2000, n_rows is not None and n_rows < 1000
-        auto = {
-            "max_epochs": 1000 if tiny else 300,
-            "batch_size": 32 if small else 64,
-            "lr": 3e-3 if small else 1e-3,
-            "n_iter_no_change": 50 if tiny else 20,
-        }
-        return {name: auto[name] if getattr(self, name) == "auto" else getattr(self, name)
-                for name in auto}
-
-    def _build_net(
-        self, module: SculptModule, groups: dict[str, dict[str, Any]], n_rows: int | None
-    ) -> SculptNet:
-        schedule = self._schedule(n_rows)
-        logger.debug("Training schedule for %s rows: %s", n_rows, schedule)
-        criterion = nn.MSELoss if self.criterion is None else self.criterion
-        criterion_kwargs = dict(groups["criterion"])
-        if isinstance(criterion, type):
-            check_kwargs_for("criterion", criterion, criterion_kwargs)
-            criterion_kwargs.setdefault("reduction", "none")
-        optimizer_kwargs = dict(groups["optimizer"])
-        check_kwargs_for("optimizer", self.optimizer, optimizer_kwargs)
-        for name in ("lr", "weight_decay"):
-            if name in optimizer_kwargs:
-                raise ValueError(
-                    f"Set {name} with the estimator's own parameter {name}=..., not "
-                    f"optimizer__{name}."
-                )
-        if "weight_decay" in _accepted_or_all(self.optimizer):
-            optimizer_kwargs["weight_decay"] = self.weight_decay
-        elif self.weight_decay:
-            raise ValueError(
-                f"{self.optimizer.__name__} has no weight_decay; leave weight_decay=0."
-            )
-
-        callbacks: list[tuple[str, Any]] = [("divergence_guard", DivergenceGuard())]
-        if self.early_stopping:
-            callbacks.append((
-                "early_stopping",
-                EarlyStopping(
-                    monitor="valid_loss", patience=schedule["n_iter_no_change"],
-                    threshold=self.tol,
-                    threshold_mode="abs", lower_is_better=True, load_best=True,
-                ),
-            ))
-        if self.progress_bar:
-            callbacks.append(("progress_bar", ProgressBar()))
-        for i, cb in enumerate(self.callbacks or []):
-            callbacks.append(cb if isinstance(cb, tuple) else (f"user_{i}", cb))
-
-        return SculptNet(
-            module,
-            criterion,
-            sculpt_loss=self.loss,
-            beta=self.beta,
-            criterion_weight=self.criterion_weight,
-            max_grad_norm=self.max_grad_norm,
-            generator=torch.Generator(),
-            optimizer=self.optimizer,
-            lr=schedule["lr"],
-            max_epochs=schedule["max_epochs"],
-            batch_size=schedule["batch_size"],
-            train_split=None,
-            callbacks=callbacks,
-            device=self.device,
-            verbose=self.verbose,
-            **{f"criterion__{k}": v for k, v in criterion_kwargs.items()},
-            **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
-        )
-
-    def _disable_early_stopping(self) -> None:
-        self.net_.callbacks_ = [
-            (name, cb) for name, cb in self.net_.callbacks_ if name != "early_stopping"
-        ]
-
-    def _early_stopper(self) -> EarlyStopping | None:
-        for name, cb in self.net_.callbacks_:
-            if name == "early_stopping" and isinstance(cb, EarlyStopping):
-                return cb
-        return None
-
-    def _split(self, data: TensorData) -> tuple[TensorData, TensorData | None]:
-        if self._early_stopper() is None:
-            return data, None
-        n = len(data)
-        n_valid = math.ceil(self.validation_fraction * n)
-        if n_valid < 1 or n - n_valid < 1:
-            raise ValueError(
-                f"early_stopping holds out validation_fraction={self.validation_fraction} of "
-                f"{n} rows, which leaves no training or validation rows; pass more rows or "
-                "set early_stopping=False."
-            )
-        idx_train, idx_valid = train_test_split(
-            np.arange(n), test_size=n_valid, random_state=self._seed
-        )
-        return (
-            data.subset(torch.as_tensor(idx_train, device=data.X.device)),
-            data.subset(torch.as_tensor(idx_valid, device=data.X.device)),
-        )
-
-    def _train(self, data: TensorData, epochs: int) -> None:
-        train, valid = self._split(data)
-        self.net_.train_split = None if valid is None else _HoldOut(valid)
+    def _train(self, train: TensorData, valid: TensorData | None, epochs: int) -> None:
+        self.net_.train_split = None if valid is None else HoldOut(valid)
         epochs_before = len(self.net_.history)
         self.net_.interrupted_ = False
         try:
             self.net_.partial_fit(train, epochs=epochs)
         except TrainingDiverged as exc:
-            self._recover_from_divergence(exc)
+            restore_after_divergence(self.net_, exc)
         finally:
             self.net_.train_split = None
         self.n_iter_ += len(self.net_.history) - epochs_before
         if valid is not None and self.calibrate_risk:
-            self._fit_risk_scale(valid)
+            self.risk_scale_ = fit_calibration_factor(
+                self.net_, valid, self.distribution_, self.n_outputs_
+            )
         if self.net_.interrupted_:
             warnings.warn(
                 f"Training was interrupted (KeyboardInterrupt) after {self.n_iter_} epoch(s); "
@@ -683,52 +656,15 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
                 stacklevel=3,
             )
 
-    def _fit_risk_scale(self, valid: TensorData) -> None:
-        """Maximum-likelihood factor of the risk on the held-out rows."""
-        if len(valid) < _MIN_CALIBRATION_ROWS:
-            self.risk_scale_ = np.ones(self.n_outputs_)
-            return
-        module = self.net_.module_
-        was_training = module.training
-        module.eval()
-        try:
-            with torch.no_grad():
-                mean, std = self.net_.infer(valid.X)
-        finally:
-            module.train(was_training)
-        z = ((valid.y - mean) / std).double().cpu().numpy()
-        weight = None if valid.sample_weight is None else valid.sample_weight.double().cpu().numpy()
-        self.risk_scale_ = fit_risk_scale(z, weight, self.distribution_)
-
-    def _recover_from_divergence(self, exc: TrainingDiverged) -> None:
-        stopper = self._early_stopper()
-        best = getattr(stopper, "best_model_weights_", None) if stopper else None
-        advice = (
-            "Likely causes: a learning rate too high for this data, unscaled inputs "
-            "(put a StandardScaler before the estimator) or extreme outliers in y. "
-            "Lower lr, set max_grad_norm=1.0, or use loss='beta_nll'."
-        )
-        if best is None:
-            raise ValueError(
-                f"Training diverged: the {exc.name} became NaN or infinite at epoch "
-                f"{exc.epoch}. {advice}"
-            ) from exc
-        self.net_.module_.load_state_dict(best)
-        warnings.warn(
-            f"Training diverged at epoch {exc.epoch} ({exc.name} became non-finite); the "
-            f"best weights seen before (epoch {stopper.best_epoch_}) were restored. {advice}",
-            RuntimeWarning,
-            stacklevel=4,
-        )
-
     # ----------------------------------------------------------- persistence
     def save_params(self, f: Any) -> None:
-        """Save the trained weights and the target scaling, without any code.
+        """Save the trained weights and what they mean, without any code.
 
         Unlike a pickle, the file holds only tensors, numbers and strings, so
         :meth:`load_params` reads it with ``torch.load(weights_only=True)``,
-        which cannot run code. The architecture is not saved: load into an
-        estimator made with the same parameters.
+        which cannot run code. It records the output family (with Student-t's
+        ``df``), the objective and the target scaling; the architecture is not
+        saved: load into an estimator made with the same parameters.
 
         Parameters
         ----------
@@ -737,20 +673,19 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self, "net_")
         names = getattr(self, "feature_names_in_", None)
-        torch.save(
-            {
-                "format": _PARAMS_FORMAT,
-                "module": {k: v.detach().cpu() for k, v in self.net_.module_.state_dict().items()},
-                "y_loc": torch.as_tensor(self.y_loc_),
-                "y_scale": torch.as_tensor(self.y_scale_),
-                "risk_scale": torch.as_tensor(self.risk_scale_),
-                "y_ndim": 1 if self._y_1d else 2,
-                "n_features_in": int(self.n_features_in_),
-                "feature_names_in": None if names is None else [str(n) for n in names],
-                "n_iter": int(self.n_iter_),
-            },
-            f,
-        )
+        write_params(f, {
+            "module": {k: v.detach().cpu() for k, v in self.net_.module_.state_dict().items()},
+            "distribution": describe_distribution(self.distribution_),
+            "loss": self.loss,
+            "y_loc": torch.as_tensor(self.y_loc_),
+            "y_scale": torch.as_tensor(self.y_scale_),
+            "risk_scale": torch.as_tensor(self.risk_scale_),
+            "y_ndim": 1 if self._y_1d else 2,
+            "n_features_in": int(self.n_features_in_),
+            "feature_names_in": None if names is None else [str(n) for n in names],
+            "n_iter": int(self.n_iter_),
+            "predict_dtype": self.predict_dtype_,
+        })
 
     def load_params(self, f: Any) -> SculptRegressor:
         """Build the module from this estimator's parameters and load saved weights.
@@ -765,17 +700,20 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         -------
         self : SculptRegressor
             A fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            If the file was trained for another distribution or objective, or
+            its weights do not fit the module these parameters build.
         """
         self._validate_params()
         self._check_device(continuing=False)
-        state = torch.load(f, map_location="cpu", weights_only=True)
-        if not isinstance(state, dict) or state.get("format") != _PARAMS_FORMAT:
-            raise ValueError(
-                "This file was not written by SculptRegressor.save_params (or by another "
-                "version of it); save the weights again with save_params."
-            )
+        state = read_params(f)
+        check_compatible(state, describe_distribution(get_distribution(self.distribution)),
+                         self.loss)
         probe = np.zeros((2, state["n_features_in"]), dtype=np.float32)
-        self._build(probe, state["y_loc"].numpy(), state["y_scale"].numpy(), state["y_ndim"])
+        self._build(probe, as_array(state["y_loc"]), as_array(state["y_scale"]), state["y_ndim"])
         try:
             self.net_.module_.load_state_dict(state["module"])
         except RuntimeError as exc:
@@ -788,50 +726,40 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         self.n_features_in_ = state["n_features_in"]
         if state["feature_names_in"] is not None:
             self.feature_names_in_ = np.asarray(state["feature_names_in"], dtype=object)
-        self.risk_scale_ = state["risk_scale"].numpy()
+        self.risk_scale_ = as_array(state["risk_scale"])
         self.n_iter_ = state["n_iter"]
+        self.predict_dtype_ = state["predict_dtype"]
         return self
 
     # --------------------------------------------------------------- predict
-    def _forward(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
-        """Means and standard deviations in y's units, each (n_samples, n_outputs)."""
+    def _moments(self, X: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Mean, aleatoric and epistemic std in y's units, each (n_samples, n_outputs)."""
         check_is_fitted(self, "net_")
         # float32 input stays float32 here: each batch is cast on its own, so
         # memory grows with the outputs, not with a float64 copy of X.
-        X = _numeric_input(validate_data, self, X, reset=False, dtype=(np.float64, np.float32))
-        module = self.net_.module_
-        device = next(module.parameters()).device
-        dtype = torch.float32 if device.type == "mps" else torch.float64
-        state = {
-            name: t.to(dtype) if t.is_floating_point() else t
-            for name, t in list(module.named_parameters()) + list(module.named_buffers())
-        }
-        n = X.shape[0]
-        mean = np.empty((n, self.n_outputs_), dtype=np.float64)
-        std = np.empty((n, self.n_outputs_), dtype=np.float64)
-        was_training = module.training
-        module.eval()
-        try:
-            with torch.no_grad():
-                for start in range(0, n, _PREDICT_BATCH):
-                    stop = min(start + _PREDICT_BATCH, n)
-                    xb = torch.tensor(X[start:stop], dtype=dtype, device=device)
-                    m, s = torch.func.functional_call(module, state, (xb,), {"return_risk": True})
-                    mean[start:stop] = m.reshape(stop - start, -1).cpu().numpy()
-                    std[start:stop] = s.reshape(stop - start, -1).cpu().numpy()
-        finally:
-            module.train(was_training)
+        X = validate_input(validate_data, self, X, reset=False, dtype=(np.float64, np.float32))
+        mu, sigma = member_moments(self.net_.module_, X, self.predict_dtype_, self.n_outputs_)
+        mean = mu.mean(axis=1)
+        aleatoric = np.sqrt(np.mean(sigma**2, axis=1))
+        epistemic = mu.std(axis=1) if mu.shape[1] > 1 else np.zeros_like(mean)
         mean *= self.y_scale_
         mean += self.y_loc_
-        std *= self.y_scale_ * self.risk_scale_
-        if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(std))):
-            bad = int(np.sum(~(np.isfinite(mean) & np.isfinite(std)).all(axis=1)))
+        aleatoric *= self.y_scale_ * self.risk_scale_
+        epistemic *= self.y_scale_
+        if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(aleatoric))
+                and np.all(np.isfinite(epistemic))):
+            bad = int(np.sum(~(np.isfinite(mean) & np.isfinite(aleatoric)).all(axis=1)))
             raise ValueError(
-                f"The model produced NaN or infinite predictions for {bad} of {n} rows. "
+                f"The model produced NaN or infinite predictions for {bad} of {len(X)} rows. "
                 "Inputs far outside the training range, or a model damaged by a diverged "
                 "warm-started fit, cause this; check X and refit with warm_start=False."
             )
-        return mean, std
+        return mean, aleatoric, epistemic
+
+    def _forward(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Means and total standard deviations in y's units, each (n_samples, n_outputs)."""
+        mean, aleatoric, epistemic = self._moments(X)
+        return mean, np.sqrt(aleatoric**2 + epistemic**2)
 
     def _shape_output(self, a: np.ndarray) -> np.ndarray:
         return a[:, 0] if self._y_1d else a
@@ -839,30 +767,64 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
     def predict(
         self, X: Any, return_risk: bool = False, return_std: bool = False
     ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-        """Predict the mean and, on request, the risk.
+        """Predict the mean and, on request, the risk or the total uncertainty.
 
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
             Features.
         return_risk : bool, default=False
-            Also return the risk (predictive standard deviation).
+            Also return the risk: the **aleatoric** standard deviation, the
+            label's own noise as the model sees it.
         return_std : bool, default=False
-            Same as ``return_risk``: the keyword of scikit-learn's Gaussian
-            processes, used by MAPIE and scikit-optimize.
+            Also return the **total** predictive standard deviation
+            (aleatoric and epistemic, ``sqrt(risk**2 + epistemic**2)``): the
+            keyword of scikit-learn's Gaussian processes, used by MAPIE and
+            scikit-optimize. For a single-member model it equals the risk.
 
         Returns
         -------
         y_mean : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predicted means, in the shape of the ``y`` seen in ``fit``.
+        y_risk : ndarray, same shape as ``y_mean``
+            The aleatoric standard deviation in the units of ``y``, positive.
+            Only returned when ``return_risk`` is True.
         y_std : ndarray, same shape as ``y_mean``
-            Predictive standard deviation in the units of ``y``, positive.
-            Only returned when ``return_risk`` or ``return_std`` is True.
+            The total predictive standard deviation. Only returned when
+            ``return_std`` is True (after ``y_risk`` when both are asked).
         """
-        mean, std = self._forward(X)
-        if return_risk or return_std:
-            return self._shape_output(mean), self._shape_output(std)
-        return self._shape_output(mean)
+        mean, aleatoric, epistemic = self._moments(X)
+        out = [self._shape_output(mean)]
+        if return_risk:
+            out.append(self._shape_output(aleatoric))
+        if return_std:
+            out.append(self._shape_output(np.sqrt(aleatoric**2 + epistemic**2)))
+        return out[0] if len(out) == 1 else tuple(out)
+
+    def predict_uncertainty(self, X: Any) -> Bunch:
+        """The mean and the three uncertainties of every row, as standard deviations.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        Bunch
+            ``mean``, ``aleatoric`` (the risk: the label's noise),
+            ``epistemic`` (the spread of the ensemble members' means: what
+            the model does not know; 0 for a single-member model) and
+            ``total``, with ``total**2 == aleatoric**2 + epistemic**2`` (the
+            law of total variance over the members). Each in the shape of
+            ``predict(X)`` and the units of ``y``.
+        """
+        mean, aleatoric, epistemic = self._moments(X)
+        return Bunch(
+            mean=self._shape_output(mean),
+            aleatoric=self._shape_output(aleatoric),
+            epistemic=self._shape_output(epistemic),
+            total=self._shape_output(np.sqrt(aleatoric**2 + epistemic**2)),
+        )
 
     def predict_dist(self, X: Any) -> Any:
         """The predictive distribution of every row as a frozen scipy.stats object.
@@ -875,9 +837,10 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         -------
         scipy.stats frozen distribution
             Vectorised over rows (and outputs), in the shape of ``predict(X)``;
-            ``.mean()`` and ``.std()`` equal ``predict(X, return_risk=True)``.
+            ``.mean()`` and ``.std()`` equal ``predict(X, return_std=True)``
+            (the total standard deviation, moment-matched to the family).
         """
-        mean, std = self.predict(X, return_risk=True)
+        mean, std = self.predict(X, return_std=True)
         return self.distribution_.scipy_distribution(mean, std)
 
     def predict_interval(
@@ -919,7 +882,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
                 "quantiles must be a level or a 1-D list of levels strictly between 0 and 1 "
                 f"(e.g. [0.05, 0.5, 0.95]); got {quantiles!r}."
             )
-        mean, std = self.predict(X, return_risk=True)
+        mean, std = self.predict(X, return_std=True)
         standard = self.distribution_.scipy_distribution(0.0, 1.0).ppf(levels)
         return mean[..., None] + std[..., None] * standard
 
@@ -947,49 +910,3 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         rng = check_random_state(random_state)
         draws = dist.rvs(size=(n_samples, *dist.mean().shape), random_state=rng)
         return np.moveaxis(draws, 0, -1)
-
-
-class _HoldOut:
-    """skorch ``train_split`` that returns a fixed validation set."""
-
-    def __init__(self, valid: TensorData) -> None:
-        self.valid = valid
-
-    def __call__(self, dataset: TensorData, y: Any = None, **fit_params: Any) -> tuple:
-        return dataset, self.valid
-
-
-#: Advice appended to scikit-learn's input-validation errors, by what they say.
-_INPUT_ADVICE = (
-    (("could not convert", "Unable to convert"),
-     "SculptRegressor needs numeric X and y: encode categorical or text feature columns "
-     "first, e.g. with OneHotEncoder or OrdinalEncoder in a ColumnTransformer."),
-    (("contains NaN", "contains infinity"),
-     "Remove or impute those values first: a SimpleImputer in a Pipeline for X, dropping "
-     "the rows for y."),
-    (("dim 3", "dim 4", "dim 5"),
-     "X must be 2-D (n_samples, n_features); flatten extra axes, e.g. X.reshape(len(X), -1)."),
-    (("features, but", "feature names should match"),
-     "Pass the same columns as in fit, in the same order."),
-    (("inconsistent numbers of samples",),
-     "X, y and sample_weight need one row per sample."),
-    (("0 sample(s)", "1 sample(s)"),
-     "fit needs at least 2 rows (and a validation row when early_stopping=True)."),
-)
-
-
-def _numeric_input(validate: Any, *args: Any, **kwargs: Any) -> Any:
-    """scikit-learn's input validation, with advice on what to do appended."""
-    try:
-        return validate(*args, **kwargs)
-    except ValueError as exc:
-        message = str(exc)
-        for needles, advice in _INPUT_ADVICE:
-            if any(needle in message for needle in needles):
-                raise ValueError(f"{message.rstrip()} {advice}") from exc
-        raise
-
-
-def _accepted_or_all(factory: Any) -> set[str]:
-    accepted = accepted_kwargs(factory)
-    return {"n_features", "n_outputs", "weight_decay"} if accepted is None else accepted

@@ -25,6 +25,7 @@ from skorch.callbacks import Callback
 from torch import nn
 
 from sculpt_sklearn import MLP, SculptRegressor, sculpt
+from sculpt_sklearn._build import resolve_schedule
 from sculpt_sklearn.datasets import make_heteroscedastic
 
 FAST = dict(max_epochs=15, n_iter_no_change=5, random_state=0)
@@ -560,6 +561,6 @@ def test_auto_training_parameters_follow_the_number_of_rows(n_rows, expected):
     _, batch_size, lr, patience = expected
     assert (reg.net_.batch_size, reg.net_.lr) == (batch_size, lr)
     assert dict(reg.net_.callbacks_)["early_stopping"].patience == patience
-    schedule = SculptRegressor()._schedule(n_rows)
+    schedule = resolve_schedule(SculptRegressor().get_params(), n_rows)
     assert tuple(schedule[k] for k in ("max_epochs", "batch_size", "lr", "n_iter_no_change")) \
         == expected

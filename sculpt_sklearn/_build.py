@@ -1,0 +1,305 @@
+"""From estimator parameters to a torch module, a skorch net and its callbacks.
+
+Everything here reads the estimator's parameters and returns new objects; it
+sets no estimator attribute. The ``"auto"`` training parameters are resolved
+in :func:`resolve_schedule`, the one place that knows the row-count rule.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import logging
+from typing import Any
+
+import torch
+from skorch.callbacks import EarlyStopping, ProgressBar
+from torch import nn
+
+from ._data import as_tensor
+from ._net import DivergenceGuard, SculptNet
+from ._objectives import uses_detached_features
+from ._params import accepted_kwargs, check_kwargs_for
+from .sculpt.distributions import SculptDistribution
+from .sculpt.wrapper import SculptModule
+
+__all__ = [
+    "INPUT_WIDTH_NAMES",
+    "OUTPUT_WIDTH_NAMES",
+    "build_callbacks",
+    "build_criterion",
+    "build_module",
+    "build_net",
+    "resolve_schedule",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Constructor arguments filled in with the input width, in order of preference.
+INPUT_WIDTH_NAMES = ("n_features", "in_features", "in_dim", "input_dim", "n_inputs",
+                     "input_size", "d_in", "n_in")
+#: Constructor arguments filled in with the number of outputs.
+OUTPUT_WIDTH_NAMES = ("n_outputs", "out_features", "out_dim", "output_dim", "output_size",
+                      "d_out", "n_out")
+
+#: The schedule parameters that "auto" resolves.
+SCHEDULE_PARAMS = ("max_epochs", "batch_size", "lr", "n_iter_no_change")
+
+
+def resolve_schedule(params: dict[str, Any], n_rows: int | None) -> dict[str, Any]:
+    """Resolve the ``"auto"`` training parameters.
+
+    Parameters
+    ----------
+    params : dict
+        The estimator's parameters (``max_epochs``, ``batch_size``, ``lr``,
+        ``n_iter_no_change``), each an explicit value or ``"auto"``.
+    n_rows : int or None
+        Rows passed to ``fit``. ``None`` means a stream of chunks of unknown
+        total size (``partial_fit``): it gets the large-data rule.
+
+    Returns
+    -------
+    dict
+        The four parameters with ``"auto"`` replaced.
+    """
+    small = n_rows is not None and n_rows <= 2000
+    tiny = n_rows is not None and n_rows < 1000
+    auto = {
+        "max_epochs": 1000 if tiny else 300,
+        "batch_size": 32 if small else 64,
+        "lr": 3e-3 if small else 1e-3,
+        "n_iter_no_change": 50 if tiny else 20,
+    }
+    resolved = {name: auto[name] if params[name] == "auto" else params[name]
+                for name in SCHEDULE_PARAMS}
+    logger.debug("Training schedule for %s rows: %s", n_rows, resolved)
+    return resolved
+
+
+def _fill_widths(spec: type, kwargs: dict[str, Any], n_features: int, n_outputs: int) -> None:
+    """Fill the first accepted input/output width argument the user did not set."""
+    accepted = accepted_kwargs(spec)
+    if accepted is None:  # **kwargs: only the conventional names
+        accepted = {"n_features", "n_outputs"}
+    for names, value in ((INPUT_WIDTH_NAMES, n_features), (OUTPUT_WIDTH_NAMES, n_outputs)):
+        present = [name for name in names if name in accepted]
+        if present and not any(name in kwargs for name in present):
+            kwargs[present[0]] = value
+
+
+def _missing_arguments(spec: type, kwargs: dict[str, Any]) -> list[str]:
+    try:
+        signature = inspect.signature(spec.__init__)
+    except (TypeError, ValueError):
+        return []
+    return [
+        name for name, p in signature.parameters.items()
+        if name != "self" and p.default is p.empty
+        and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and name not in kwargs
+    ]
+
+
+def instantiate_module(
+    spec: Any, module_kwargs: dict[str, Any], n_features: int, n_outputs: int
+) -> nn.Module:
+    """The user's module: a class built with ``module__*`` arguments, or a copied instance."""
+    if isinstance(spec, nn.Module):
+        if module_kwargs:
+            raise ValueError(
+                f"module__{next(iter(module_kwargs))} sets a constructor argument, but "
+                "module is an instance; pass the class instead, e.g. "
+                f"module={type(spec).__name__}."
+            )
+        return copy.deepcopy(spec)
+    if isinstance(spec, type) and issubclass(spec, nn.Module):
+        check_kwargs_for("module", spec, module_kwargs)
+        kwargs = dict(module_kwargs)
+        _fill_widths(spec, kwargs, n_features, n_outputs)
+        missing = _missing_arguments(spec, kwargs)
+        if missing:
+            hints = ", ".join(f"module__{name}=..." for name in missing)
+            raise ValueError(
+                f"{spec.__name__}() needs the argument(s) {missing}, which the estimator "
+                f"cannot fill in: pass them as SculptRegressor({hints}). (The input width "
+                f"is filled in for an argument named one of {list(INPUT_WIDTH_NAMES)}, the "
+                f"output width for one of {list(OUTPUT_WIDTH_NAMES)}.)"
+            )
+        return spec(**kwargs)
+    raise TypeError(
+        f"module must be None, a torch.nn.Module subclass or an instance; got {spec!r}."
+    )
+
+
+def check_module_output(module: nn.Module, rows: Any, n_outputs: int, device: Any) -> None:
+    """Run the module on a few rows in eval mode: initialises lazy layers, checks the shape.
+
+    Eval mode and ``no_grad`` leave no trace: BatchNorm's running statistics
+    and dropout's random draws are untouched.
+    """
+    probe = as_tensor(rows, torch.float32, device)
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            out = module(probe)
+    except Exception as exc:
+        raise ValueError(
+            f"The module's forward failed on a batch of shape {tuple(probe.shape)} "
+            f"({type(exc).__name__}: {exc}). It must take a float32 tensor "
+            "(n_samples, n_features) and return (n_samples, n_outputs) (or "
+            "(n_samples, k, n_outputs) for an ensemble of k members)."
+        ) from exc
+    finally:
+        module.train(was_training)
+    n = probe.shape[0]
+    ok = isinstance(out, torch.Tensor) and (
+        tuple(out.shape) == (n, n_outputs)
+        or (out.ndim == 3 and out.shape[0] == n and out.shape[2] == n_outputs)
+        or (n_outputs == 1 and tuple(out.shape) == (n,))
+    )
+    if not ok:
+        got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError(
+            f"The module returned {got} for {n} rows, but y has {n_outputs} "
+            f"output(s): it must return a tensor of shape ({n}, {n_outputs}). "
+            "Give its last layer n_outputs units (accept an n_outputs argument to "
+            "have it filled in)."
+        )
+
+
+def build_module(
+    module: nn.Module,
+    *,
+    distribution: type[SculptDistribution],
+    probe: Any,
+    n_outputs: int,
+    n_layers: int,
+    layer: str | None,
+    risk_hidden: int | None,
+    loss: str,
+    min_risk: float,
+    device: Any,
+) -> SculptModule:
+    """Check ``module`` on a probe batch and wrap it with a risk head."""
+    module = module.to(device)
+    check_module_output(module, probe, n_outputs, device)
+    wrapped = SculptModule(
+        module,
+        distribution=distribution,
+        n_layers=n_layers,
+        layer=layer,
+        hidden=risk_hidden,
+        detach_features=uses_detached_features(loss),
+        min_risk=min_risk,
+    )
+    return wrapped.to(device)
+
+
+def build_criterion(
+    criterion: Any, criterion_kwargs: dict[str, Any]
+) -> tuple[Any, dict[str, Any]]:
+    """The base criterion (class or instance) and its skorch keyword arguments.
+
+    The criterion must give one loss per element so that row weights apply:
+    a class is built with ``reduction="none"``; an instance with another
+    reduction is copied with ``reduction="none"`` (the user's object is left
+    as it is).
+    """
+    criterion = nn.MSELoss if criterion is None else criterion
+    kwargs = dict(criterion_kwargs)
+    if isinstance(criterion, type):
+        check_kwargs_for("criterion", criterion, kwargs)
+        kwargs.setdefault("reduction", "none")
+        if kwargs["reduction"] != "none":
+            raise ValueError(
+                f"criterion__reduction={kwargs['reduction']!r}: the criterion must give one "
+                "loss per element so that sample_weight applies; leave reduction unset."
+            )
+        return criterion, kwargs
+    if kwargs:
+        raise ValueError(
+            f"criterion__{next(iter(kwargs))} sets a constructor argument, but criterion is "
+            f"an instance; pass the class instead, e.g. criterion={type(criterion).__name__}."
+        )
+    if getattr(criterion, "reduction", "none") != "none":
+        criterion = copy.deepcopy(criterion)
+        criterion.reduction = "none"
+    return criterion, kwargs
+
+
+def build_callbacks(
+    *, early_stopping: bool, patience: int, tol: float, progress_bar: bool,
+    user_callbacks: list | None,
+) -> list[tuple[str, Any]]:
+    """The net's callbacks for one call of fit (early stopping only when asked)."""
+    callbacks: list[tuple[str, Any]] = [("divergence_guard", DivergenceGuard())]
+    if early_stopping:
+        callbacks.append((
+            "early_stopping",
+            EarlyStopping(monitor="valid_loss", patience=patience, threshold=tol,
+                          threshold_mode="abs", lower_is_better=True, load_best=True),
+        ))
+    if progress_bar:
+        callbacks.append(("progress_bar", ProgressBar()))
+    for i, cb in enumerate(user_callbacks or []):
+        callbacks.append(cb if isinstance(cb, tuple) else (f"user_{i}", cb))
+    return callbacks
+
+
+def optimizer_kwargs(
+    optimizer: type, weight_decay: float, kwargs: dict[str, Any]
+) -> dict[str, Any]:
+    """The optimizer's keyword arguments, ``weight_decay`` included where it exists."""
+    kwargs = dict(kwargs)
+    check_kwargs_for("optimizer", optimizer, kwargs)
+    for name in ("lr", "weight_decay"):
+        if name in kwargs:
+            raise ValueError(
+                f"Set {name} with the estimator's own parameter {name}=..., not "
+                f"optimizer__{name}."
+            )
+    accepted = accepted_kwargs(optimizer)
+    if accepted is None or "weight_decay" in accepted:
+        kwargs["weight_decay"] = weight_decay
+    elif weight_decay:
+        raise ValueError(f"{optimizer.__name__} has no weight_decay; leave weight_decay=0.")
+    return kwargs
+
+
+def build_net(
+    module: SculptModule,
+    *,
+    criterion: Any,
+    criterion_kwargs: dict[str, Any],
+    optimizer: type,
+    optimizer_kwargs: dict[str, Any],
+    schedule: dict[str, Any],
+    callbacks: list[tuple[str, Any]],
+    loss: str,
+    beta: float,
+    criterion_weight: float,
+    max_grad_norm: float | None,
+    device: Any,
+    verbose: int,
+) -> SculptNet:
+    """A :class:`SculptNet` around ``module``, not yet initialised."""
+    return SculptNet(
+        module,
+        criterion,
+        sculpt_loss=loss,
+        beta=beta,
+        criterion_weight=criterion_weight,
+        max_grad_norm=max_grad_norm,
+        generator=torch.Generator(),
+        optimizer=optimizer,
+        lr=schedule["lr"],
+        max_epochs=schedule["max_epochs"],
+        batch_size=schedule["batch_size"],
+        train_split=None,
+        callbacks=callbacks,
+        device=device,
+        verbose=verbose,
+        **{f"criterion__{k}": v for k, v in criterion_kwargs.items()},
+        **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
+    )

@@ -1,0 +1,120 @@
+"""The forward pass at prediction time: batches, dtype, members, no module copy.
+
+Prediction runs the trained module through ``torch.func.functional_call``
+with its parameters cast to the prediction dtype, so the module itself is
+never copied or changed. float64 is the default (predictions agree across
+batch sizes to 1e-12); modules that cast their own input (``x.float()``)
+cannot run in float64 and get float32 (see :func:`resolve_predict_dtype`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+__all__ = ["member_moments", "resolve_predict_dtype"]
+
+#: Rows per forward pass at prediction time.
+PREDICT_BATCH = 8192
+
+_DTYPES = {"float64": torch.float64, "float32": torch.float32}
+
+
+def _run(module: nn.Module, state: dict[str, torch.Tensor], x: torch.Tensor) -> tuple:
+    """Members' means and standard deviations, each (batch, k, n_outputs)."""
+    n = x.shape[0]
+    if getattr(module, "n_members", None) is not None:
+        mu, sigma = torch.func.functional_call(module, state, (x,), {"return_members": True})
+    else:
+        mu, sigma = torch.func.functional_call(module, state, (x,), {"return_risk": True})
+        mu, sigma = mu.reshape(n, 1, -1), sigma.reshape(n, 1, -1)
+    return mu.reshape(n, mu.shape[1], -1), sigma.reshape(n, sigma.shape[1], -1)
+
+
+def _state(module: nn.Module, dtype: torch.dtype) -> dict[str, torch.Tensor]:
+    return {
+        name: t.to(dtype) if t.is_floating_point() else t
+        for name, t in list(module.named_parameters()) + list(module.named_buffers())
+    }
+
+
+def resolve_predict_dtype(module: nn.Module, probe: np.ndarray, requested: str) -> str:
+    """The dtype predictions run in: ``requested``, or for ``"auto"`` float64 if it works.
+
+    ``"auto"`` runs the module on a few rows in float64 (eval mode, no
+    gradient); a module that fails there or does not return float64 (it casts
+    its input) predicts in float32.
+    """
+    device = next(module.parameters()).device
+    if requested != "auto":
+        return requested
+    if device.type == "mps":  # no float64 on Apple GPUs
+        return "float32"
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            x = torch.tensor(probe, dtype=torch.float64, device=device)
+            mu, sigma = _run(module, _state(module, torch.float64), x)
+        ok = mu.dtype == torch.float64 and sigma.dtype == torch.float64
+    except (RuntimeError, TypeError):
+        ok = False
+    finally:
+        module.train(was_training)
+    return "float64" if ok else "float32"
+
+
+def member_moments(
+    module: nn.Module, X: np.ndarray, dtype_name: str, n_outputs: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every member's mean and standard deviation, in standardised units.
+
+    Parameters
+    ----------
+    module : SculptModule
+        The trained module.
+    X : ndarray of shape (n_samples, n_features)
+        Encoded input.
+    dtype_name : {"float64", "float32"}
+        The dtype of the forward pass.
+    n_outputs : int
+
+    Returns
+    -------
+    mu, sigma : ndarray of shape (n_samples, k, n_outputs), float64
+    """
+    device = next(module.parameters()).device
+    dtype = _DTYPES[dtype_name]
+    state = _state(module, dtype)
+    n = X.shape[0]
+    mu_all: np.ndarray | None = None
+    sigma_all: np.ndarray | None = None
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            for start in range(0, n, PREDICT_BATCH):
+                stop = min(start + PREDICT_BATCH, n)
+                xb = torch.tensor(X[start:stop], dtype=dtype, device=device)
+                try:
+                    mu, sigma = _run(module, state, xb)
+                except RuntimeError as exc:
+                    if dtype_name == "float64" and "dtype" in str(exc).lower():
+                        raise ValueError(
+                            f"The module cannot run in float64 at predict time ({exc}); "
+                            "set predict_dtype='float32' (or 'auto')."
+                        ) from exc
+                    raise
+                if mu_all is None:
+                    k = mu.shape[1]
+                    mu_all = np.empty((n, k, n_outputs), dtype=np.float64)
+                    sigma_all = np.empty((n, k, n_outputs), dtype=np.float64)
+                mu_all[start:stop] = mu.cpu().numpy()
+                sigma_all[start:stop] = sigma.cpu().numpy()
+    finally:
+        module.train(was_training)
+    if mu_all is None:  # no rows
+        mu_all = np.empty((0, 1, n_outputs))
+        sigma_all = np.empty((0, 1, n_outputs))
+    return mu_all, sigma_all
