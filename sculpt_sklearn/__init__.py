@@ -22,15 +22,17 @@ __version__ = "0.1.0.dev0"
 #: Public name -> the submodule that defines it (None: the name is a submodule).
 _LAZY: dict[str, str | None] = {
     "SculptRegressor": "regressor",
-    "MLP": "mlp",
+    "MLP": "models",
+    "TabMModule": "models",
     "RecalibratedRegressor": "calibration",
     "datasets": None,
     "metrics": None,
     "calibration": None,
     "plotting": None,
+    "models": None,
 }
 
-__all__ = ["SculptRegressor", "RecalibratedRegressor", "MLP", "sculpt", "datasets", "metrics", "calibration",
+__all__ = ["SculptRegressor", "RecalibratedRegressor", "MLP", "TabMModule", "sculpt", "datasets", "metrics", "calibration",
            "plotting", "__version__"]
 
 

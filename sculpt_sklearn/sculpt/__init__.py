@@ -8,7 +8,11 @@ Usable without scikit-learn::
     loss = sculpt.Normal.loss_function(y, y_hat, y_risk)
 
 Risk is the predictive standard deviation, in the units of ``y``, for every
-family.
+family. A model whose output layer is an ensemble layer (TabM and other
+efficient ensembles, output ``(batch, k, out)``) gets one risk head per member;
+``wrapped(x, return_members=True)`` gives the members' ``(mu_k, sigma_k)``, and
+:func:`mixture_moments` / :func:`mixture_nll` turn them into the mixture's
+aleatoric and epistemic parts and its exact NLL.
 """
 
 from .distributions import (
@@ -19,12 +23,16 @@ from .distributions import (
     StudentT,
     get_distribution,
 )
-from .wrapper import RiskHead, SculptModule, Wrapper
+from .mixture import mixture_moments, mixture_nll
+from .wrapper import EnsembleRiskHead, RiskHead, SculptModule, Wrapper
 
 __all__ = [
     "Wrapper",
     "SculptModule",
     "RiskHead",
+    "EnsembleRiskHead",
+    "mixture_moments",
+    "mixture_nll",
     "SculptDistribution",
     "Normal",
     "Laplace",

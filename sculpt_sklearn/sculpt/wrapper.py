@@ -3,7 +3,13 @@
 ``Wrapper(Normal, n_layers=3)(model)`` returns a :class:`SculptModule`. Its
 ``forward(x)`` is the model's own forward; ``forward(x, return_risk=True)``
 also returns the predictive standard deviation, computed by a small head that
-reads the features feeding the model's last ``nn.Linear``.
+reads the features feeding the model's output layer: its last ``nn.Linear``
+or its last ensemble linear layer.
+
+An ensemble linear layer (``tabm.LinearEnsemble``, ``tabm.LinearBatchEnsemble``
+or any module with integer attributes ``k``, ``in_features`` and
+``out_features``) maps ``(batch, k, in)`` to ``(batch, k, out)``: the model is
+then an efficient ensemble of ``k`` members and gets one risk head per member.
 """
 
 from __future__ import annotations
@@ -11,86 +17,60 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import torch
 from torch import Tensor, nn
 
 from .distributions import Normal, SculptDistribution, get_distribution
+from .heads import EnsembleRiskHead, RiskHead
 
-__all__ = ["Wrapper", "SculptModule", "RiskHead"]
-
-# softplus(_INIT_BIAS) == 1: a new head predicts a standard deviation of one.
-_INIT_BIAS = math.log(math.expm1(1.0))
+__all__ = ["Wrapper", "SculptModule", "RiskHead", "EnsembleRiskHead"]
 
 
-class RiskHead(nn.Module):
-    """Maps features to a positive standard deviation.
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
-    Parameters
-    ----------
-    in_features : int
-        Width of the features it reads.
-    out_features : int
-        Number of outputs (one risk per predicted column).
-    n_layers : int
-        Number of linear layers (``n_layers - 1`` hidden layers with ReLU).
-    hidden : int, optional
-        Width of the hidden layers; defaults to ``in_features``.
-    min_risk : float
-        Floor added after the softplus, so the risk is always ``> min_risk``.
+
+def _ensemble_size(module: nn.Module) -> int | None:
+    """``k`` if ``module`` is an ensemble linear layer, else None.
+
+    Duck-typed on the interface tabm's ensemble layers share (``k``,
+    ``in_features``, ``out_features``), so tabm is not needed to detect them.
     """
-
-    def __init__(
-        self,
-        in_features: int,
-        out_features: int,
-        n_layers: int = 3,
-        hidden: int | None = None,
-        min_risk: float = 1e-6,
-    ) -> None:
-        super().__init__()
-        hidden = in_features if hidden is None else hidden
-        layers: list[nn.Module] = []
-        width = in_features
-        for _ in range(n_layers - 1):
-            layers += [nn.Linear(width, hidden), nn.ReLU()]
-            width = hidden
-        last = nn.Linear(width, out_features)
-        with torch.no_grad():
-            last.weight.mul_(0.1)
-            last.bias.fill_(_INIT_BIAS)
-        layers.append(last)
-        self.net = nn.Sequential(*layers)
-        self.min_risk = float(min_risk)
-
-    def forward(self, features: Tensor) -> Tensor:
-        """Risk (standard deviation) for each row of ``features``."""
-        return nn.functional.softplus(self.net(features)) + self.min_risk
+    if isinstance(module, nn.Linear):
+        return None
+    dims = [getattr(module, name, None) for name in ("k", "in_features", "out_features")]
+    return dims[0] if all(_is_int(d) for d in dims) else None
 
 
-def _find_last_linear(model: nn.Module, layer: str | None) -> tuple[str, nn.Linear]:
-    """The layer whose input the risk head reads."""
+def _is_output_layer(module: nn.Module) -> bool:
+    return isinstance(module, nn.Linear) or _ensemble_size(module) is not None
+
+
+def _find_last_linear(model: nn.Module, layer: str | None) -> tuple[str, nn.Module]:
+    """The layer whose input the risk head reads: an ``nn.Linear`` or an ensemble layer."""
     named = dict(model.named_modules())
     if layer is not None:
         if layer not in named:
-            linears = [n for n, m in named.items() if isinstance(m, nn.Linear)]
+            linears = [n for n, m in named.items() if _is_output_layer(m)]
             raise ValueError(
                 f"layer={layer!r} is not a submodule of {type(model).__name__}; "
-                f"its nn.Linear layers are {linears or 'none'}."
+                f"its linear layers are {linears or 'none'}."
             )
         module = named[layer]
-        if not isinstance(module, nn.Linear):
+        if not _is_output_layer(module):
             raise ValueError(
-                f"layer={layer!r} is a {type(module).__name__}, not an nn.Linear; the risk "
-                "head reads the input of a linear layer, so name one."
+                f"layer={layer!r} is a {type(module).__name__}, not an nn.Linear or an "
+                "ensemble linear layer (with attributes k, in_features, out_features); "
+                "the risk head reads the input of a linear layer, so name one."
             )
         return layer, module
-    linears = [(n, m) for n, m in named.items() if isinstance(m, nn.Linear)]
+    linears = [(n, m) for n, m in named.items() if _is_output_layer(m)]
     if not linears:
         kinds = sorted({type(m).__name__ for n, m in named.items() if n})
         raise ValueError(
             f"No nn.Linear layer found in {type(model).__name__} (it holds: "
             f"{', '.join(kinds) or 'no submodules'}). The risk head reads the features "
-            "that feed the model's last linear layer: give the model one, or name the "
+            "that feed the model's last linear layer (an nn.Linear, or an ensemble "
+            "layer such as tabm.LinearEnsemble): give the model one, or name the "
             "layer explicitly with Wrapper(..., layer='name.of.layer')."
         )
     return linears[-1]
@@ -108,8 +88,8 @@ class SculptModule(nn.Module):
     n_layers : int
         Depth of the risk head.
     layer : str, optional
-        Name of the ``nn.Linear`` whose input the risk head reads; default:
-        the last ``nn.Linear`` in ``model.named_modules()`` order.
+        Name of the ``nn.Linear`` or ensemble linear layer whose input the risk
+        head reads; default: the last of them in ``model.named_modules()`` order.
     hidden : int, optional
         Width of the risk head's hidden layers (default: the features' width).
     detach_features : bool
@@ -122,10 +102,21 @@ class SculptModule(nn.Module):
     ----------
     model : nn.Module
         The original model.
-    risk_head : RiskHead
-        The head that computes the risk.
+    risk_head : RiskHead or EnsembleRiskHead
+        The head that computes the risk; an :class:`EnsembleRiskHead` (one head
+        per member) when the layer is an ensemble layer.
     layer_name : str
-        The name of the linear layer the head reads from.
+        The name of the layer the head reads from.
+    n_members : int
+        Number of ensemble members: the layer's ``k``, or 1 for a plain model.
+
+    Notes
+    -----
+    For an ensemble the model returns ``(batch, k, out)``; the wrapped module
+    returns the members' mean ``(batch, out)`` and, with ``return_risk``, the
+    aleatoric std of the mixture ``sqrt(mean_k sigma_k**2)``.
+    ``return_members=True`` gives the per-member ``(mu_k, sigma_k)``, each
+    ``(batch, k, out)``, for training and for the epistemic part.
     """
 
     def __init__(
@@ -148,11 +139,29 @@ class SculptModule(nn.Module):
                 f"The layer {self.layer_name!r} is a lazy layer whose input width is not "
                 "known yet: call the model once on an example batch before wrapping it."
             )
-        self.risk_head = RiskHead(
-            linear.in_features, linear.out_features, n_layers=n_layers, hidden=hidden,
-            min_risk=min_risk,
-        )
-    def forward(self, x: Any, *args: Any, return_risk: bool = False, **kwargs: Any) -> Any:
+        k = _ensemble_size(linear)
+        self.is_ensemble = k is not None
+        self.n_members = 1 if k is None else int(k)
+        self.risk_head: RiskHead | EnsembleRiskHead
+        if k is None:
+            self.risk_head = RiskHead(
+                linear.in_features, linear.out_features, n_layers=n_layers, hidden=hidden,
+                min_risk=min_risk,
+            )
+        else:
+            self.risk_head = EnsembleRiskHead(
+                linear.in_features, linear.out_features, k=k, n_layers=n_layers,
+                hidden=hidden, min_risk=min_risk,
+            )
+
+    def forward(
+        self,
+        x: Any,
+        *args: Any,
+        return_risk: bool = False,
+        return_members: bool = False,
+        **kwargs: Any,
+    ) -> Any:
         """Run the model; optionally also return the risk.
 
         Parameters
@@ -163,17 +172,48 @@ class SculptModule(nn.Module):
             Passed on to the model's forward.
         return_risk : bool, default=False
             Also return the risk.
+        return_members : bool, default=False
+            Return the per-member ``(mu_k, sigma_k)``, each ``(batch, k, out)``
+            (``k = 1`` for a plain model); implies the risk.
 
         Returns
         -------
         y_hat : Tensor
-            The model's prediction.
+            The prediction (the members' mean for an ensemble), or ``mu_k``
+            with ``return_members``.
         y_risk : Tensor
-            The predictive standard deviation, shape of ``y_hat``, positive.
-            Only returned when ``return_risk`` is True.
+            The predictive standard deviation, shape of ``y_hat``, positive:
+            the aleatoric std ``sqrt(mean_k sigma_k**2)`` for an ensemble, or
+            ``sigma_k`` with ``return_members``. Only returned when
+            ``return_risk`` or ``return_members`` is True.
         """
-        if not return_risk:
-            return self.model(x, *args, **kwargs)
+        if not (return_risk or return_members):
+            y_hat = self.model(x, *args, **kwargs)
+            return self._check_members(y_hat).mean(dim=1) if self.is_ensemble else y_hat
+        y_hat, y_risk = self._output_and_risk(x, *args, **kwargs)
+        if self.is_ensemble:
+            if return_members:
+                return y_hat, y_risk
+            return y_hat.mean(dim=1), y_risk.square().mean(dim=1).sqrt()
+        if return_members:
+            return y_hat.unsqueeze(1), y_risk.unsqueeze(1)
+        return y_hat, y_risk
+
+    def _check_members(self, y_hat: Tensor) -> Tensor:
+        """Check that an ensemble's output carries its member axis, ``(batch, k, out)``."""
+        if not isinstance(y_hat, Tensor) or y_hat.ndim != 3 or y_hat.shape[1] != self.n_members:
+            shape = tuple(y_hat.shape) if isinstance(y_hat, Tensor) else type(y_hat).__name__
+            raise RuntimeError(
+                f"The layer {self.layer_name!r} is an ensemble layer with "
+                f"k={self.n_members} members, so the model must return its members' "
+                f"outputs, shape (batch, {self.n_members}, out); it returned {shape}. "
+                "Return the ensemble layer's output unreduced (the wrapper averages the "
+                "members), or name a plain nn.Linear with Wrapper(..., layer='name')."
+            )
+        return y_hat
+
+    def _output_and_risk(self, x: Any, *args: Any, **kwargs: Any) -> tuple[Tensor, Tensor]:
+        """The model's output and the risk head's output, of the same shape."""
         # The features are caught by a hook that lives for this call only, so
         # copies, pickles and several wrappers of one model never share state.
         captured: list[Tensor] = []
@@ -192,9 +232,11 @@ class SculptModule(nn.Module):
         features = captured[-1]
         if self.detach_features:
             features = features.detach()
+        if self.is_ensemble:
+            self._check_members(y_hat)
         y_risk = self.risk_head(features)
         if y_risk.shape != y_hat.shape:
-            if y_risk.numel() != y_hat.numel():
+            if self.is_ensemble or y_risk.numel() != y_hat.numel():
                 raise RuntimeError(
                     f"The risk head gives shape {tuple(y_risk.shape)} but the model returns "
                     f"{tuple(y_hat.shape)}: the model changes the output of "
@@ -215,8 +257,10 @@ class Wrapper:
     n_layers : int, default=3
         Number of layers of the risk head (at least 1).
     layer : str, optional
-        Name (as in ``model.named_modules()``) of the ``nn.Linear`` whose input
-        the risk head reads; default: the model's last ``nn.Linear``.
+        Name (as in ``model.named_modules()``) of the ``nn.Linear`` or ensemble
+        linear layer whose input the risk head reads; default: the model's last
+        one. An ensemble layer (``tabm.LinearEnsemble`` and the like) gives one
+        risk head per member.
     hidden : int, optional
         Width of the head's hidden layers; default: the features' width.
     detach_features : bool, default=False
