@@ -1,0 +1,411 @@
+"""Input encoding of the built-in default model: raw tables in, one float array out.
+
+The default TabM network takes one float tensor whose first columns are
+numeric features and whose last columns are integer category codes stored
+as floats. :class:`TabularPreprocessor` builds it from a NumPy array or a
+pandas DataFrame as it comes (NaN, ``category``, string and object columns)
+with scikit-learn's transformers:
+
+* numeric columns: :class:`~sklearn.preprocessing.QuantileTransformer` to a
+  normal distribution (TabM's recipe: fitted on the rows plus a tiny noise
+  that breaks ties), then :class:`~sklearn.impute.SimpleImputer` (median)
+  and :class:`~sklearn.impute.MissingIndicator` for the missing values;
+* categorical columns: :class:`~sklearn.preprocessing.OrdinalEncoder`, with
+  missing values and categories unseen in ``fit`` sharing code 0.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sklearn.base import BaseEstimator
+from sklearn.impute import MissingIndicator, SimpleImputer
+from sklearn.preprocessing import OrdinalEncoder, QuantileTransformer
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = ["TabularPreprocessor"]
+
+#: Standard deviation of the tie-breaking noise, in units of each column's spread.
+_NOISE = 1e-5
+#: ``pandas.api.types.infer_dtype`` results of object columns that hold only numbers.
+_NUMBER_KINDS = frozenset({"integer", "floating", "mixed-integer-float", "decimal", "boolean", "empty"})
+
+
+class TabularPreprocessor(BaseEstimator):
+    """Encode a raw table as ``[scaled numeric..., missing indicators..., category codes...]``.
+
+    Parameters
+    ----------
+    categorical_features : "from_dtype", None, or array-like of int, str or bool, \
+            default="from_dtype"
+        Which input columns are categorical, as in
+        :class:`~sklearn.ensemble.HistGradientBoostingRegressor`:
+
+        - ``"from_dtype"``: DataFrame columns of ``category``, string or
+          object dtype; an object column (DataFrame or NumPy) whose values
+          are all numbers (or missing) is numeric. Bool columns are numeric
+          (0/1), as in ``HistGradientBoostingRegressor``. A NumPy array of a
+          numeric dtype has no categorical column.
+        - ``None``: no categorical column.
+        - integer indices in ``[0, n_features)``, column names (X must then
+          be a DataFrame with string column names), or a boolean mask of
+          length ``n_features``.
+
+        Every column that is not categorical must be numeric.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the tie-breaking noise added to the numeric columns in ``fit``.
+        With an int, two fits on the same data are identical.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Columns of the input.
+    feature_names_in_ : ndarray of str
+        Column names, when ``fit`` got a DataFrame with string column names.
+    n_numeric_out_ : int
+        Numeric columns of the output: scaled features, then missing indicators.
+    cat_cardinalities_ : list of int
+        One per categorical output column: its codes run over ``0..card - 1``,
+        code 0 meaning missing or unseen in ``fit``.
+    categorical_columns_ : list of str or list of int
+        The input columns treated as categorical: names when ``fit`` got a
+        DataFrame with string column names, else positions.
+
+    Notes
+    -----
+    A numeric column with fewer than two distinct observed values in ``fit``
+    carries nothing to learn and is left out of the scaled block (the bins of
+    piecewise-linear embeddings need two distinct values); it keeps its
+    missing indicator when some of its values were missing. A column missing
+    in every row of ``fit`` is left out entirely. The missing indicators are
+    those of the columns that had a missing value in ``fit``; a value missing
+    at transform time in another column gets the column's median alone.
+
+    Infinite values in a numeric column are refused: replace them with NaN
+    (treated as missing) or with a finite number.
+    """
+
+    def __init__(self, categorical_features: Any = "from_dtype", random_state: Any = None) -> None:
+        self.categorical_features = categorical_features
+        self.random_state = random_state
+
+    def fit(self, X: Any, sample_weight: Any = None) -> TabularPreprocessor:
+        """Learn the column kinds, the quantiles, the medians and the categories.
+
+        Parameters
+        ----------
+        X : ndarray or DataFrame of shape (n_samples, n_features)
+            The raw table: NaN / None / ``pd.NA`` are missing values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Accepted for the estimator's ``fit`` and ignored: quantiles,
+            medians and categories are those of the unweighted rows.
+
+        Returns
+        -------
+        self : TabularPreprocessor
+        """
+        X = _as_table(X)
+        n, p = X.shape
+        if n == 0:
+            raise ValueError("X has no rows; fit needs at least one.")
+        names = _string_columns(X)
+        self.n_features_in_ = p
+        if names is not None:
+            self.feature_names_in_ = np.asarray(names, dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        is_cat = _categorical_mask(X, self.categorical_features, names)
+        columns = [_column(X, j) for j in range(p)]
+        for j in np.flatnonzero(~is_cat):
+            if not _holds_numbers(columns[j]):
+                raise ValueError(
+                    f"Column {_label(j, names)} (dtype {_dtype(X, j)}) is not numeric and "
+                    "not categorical; list it in categorical_features or convert it to numbers."
+                )
+        self._num_idx = np.flatnonzero(~is_cat)
+        self._cat_idx = np.flatnonzero(is_cat)
+        self._cat_numbers = [_holds_numbers(columns[j]) for j in self._cat_idx]
+        self.categorical_columns_ = [
+            names[j] if names is not None else int(j) for j in self._cat_idx
+        ]
+        self._fit_numeric(self._numeric_block(columns, names), check_random_state(self.random_state))
+        self._fit_categorical(self._categorical_block(columns))
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Encode ``X`` with what ``fit`` learnt.
+
+        Parameters
+        ----------
+        X : ndarray or DataFrame of shape (n_samples, n_features_in_)
+            Columns in the order seen in ``fit``.
+
+        Returns
+        -------
+        Xt : ndarray of float32, shape (n_samples, n_numeric_out_ + len(cat_cardinalities_))
+            C-contiguous, never NaN: scaled numeric columns, missing
+            indicators (0/1), then category codes.
+        """
+        check_is_fitted(self, "n_numeric_out_")
+        X = _as_table(X)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} columns but the preprocessor was fitted on "
+                f"{self.n_features_in_}; pass the columns seen in fit."
+            )
+        names = getattr(self, "feature_names_in_", None)
+        columns = [_column(X, j) for j in range(X.shape[1])]
+        blocks = [*self._transform_numeric(self._numeric_block(columns, names))]
+        if self._cat_idx.size:
+            blocks.append(self._encoder.transform(self._categorical_block(columns)) + 1.0)
+        out = np.zeros((X.shape[0], 0)) if not blocks else np.hstack(blocks)
+        return np.ascontiguousarray(out, dtype=np.float32)
+
+    # -- numeric block ------------------------------------------------------------------
+
+    def _numeric_block(self, columns: list[np.ndarray], names: Any) -> np.ndarray:
+        """The numeric columns as one float64 array; NaN is missing, inf is refused."""
+        n = len(columns[0]) if columns else 0
+        block = np.empty((n, self._num_idx.size))
+        for k, j in enumerate(self._num_idx):
+            block[:, k] = _to_float(columns[j], _label(j, names))
+            if np.isinf(block[:, k]).any():
+                raise ValueError(
+                    f"Column {_label(j, names)} holds infinite values; replace them with NaN "
+                    "(treated as missing) or with a finite number."
+                )
+        return block
+
+    def _fit_numeric(self, block: np.ndarray, rng: np.random.RandomState) -> None:
+        n = block.shape[0]
+        missing = np.isnan(block)
+        observed = ~missing.all(axis=0)
+        self._varying = np.array(
+            [np.unique(col[~np.isnan(col)]).size >= 2 for col in block.T], dtype=bool
+        )
+        self._observed = observed
+        self._quantile = self._imputer = self._indicator = None
+        n_indicators = 0
+        if self._varying.any():
+            X = block[:, self._varying]
+            noise = rng.standard_normal(X.shape) * (_NOISE * _spread(X))
+            self._quantile = QuantileTransformer(
+                n_quantiles=min(max(min(n // 30, 1000), 10), n),
+                output_distribution="normal",
+                subsample=10**9,
+                random_state=rng.randint(np.iinfo(np.int32).max),
+            ).fit(X + noise)
+            self._imputer = SimpleImputer(strategy="median").fit(self._quantile.transform(X))
+        if (missing & observed).any():
+            self._indicator = MissingIndicator(features="missing-only", error_on_new=False)
+            self._indicator.fit(block[:, observed])
+            n_indicators = self._indicator.features_.size
+        self.n_numeric_out_ = int(self._varying.sum()) + n_indicators
+
+    def _transform_numeric(self, block: np.ndarray) -> list[np.ndarray]:
+        out = []
+        if self._quantile is not None:
+            out.append(self._imputer.transform(self._quantile.transform(block[:, self._varying])))
+        if self._indicator is not None:
+            out.append(self._indicator.transform(block[:, self._observed]))
+        return out
+
+    # -- categorical block --------------------------------------------------------------
+
+    def _categorical_block(self, columns: list[np.ndarray]) -> np.ndarray:
+        """The categorical columns as one object array of floats or strings, NaN missing."""
+        n = len(columns[0]) if columns else 0
+        block = np.empty((n, self._cat_idx.size), dtype=object)
+        for k, (j, numbers) in enumerate(zip(self._cat_idx, self._cat_numbers, strict=True)):
+            block[:, k] = _as_categories(columns[j], numbers)
+        return block
+
+    def _fit_categorical(self, block: np.ndarray) -> None:
+        self._encoder = None
+        self.cat_cardinalities_ = []
+        if not self._cat_idx.size:
+            return
+        self._encoder = OrdinalEncoder(
+            handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1
+        ).fit(block)
+        self.cat_cardinalities_ = [
+            int(np.sum(~pd.isna(categories))) + 1 for categories in self._encoder.categories_
+        ]
+
+
+# -- column access ----------------------------------------------------------------------
+
+
+def _as_table(X: Any) -> pd.DataFrame | np.ndarray:
+    """X as a DataFrame or a 2-D ndarray, without copying a DataFrame."""
+    if sparse.issparse(X):
+        raise TypeError(
+            "The built-in model does not take sparse X; densify it (X.toarray()) "
+            "or pass your own module."
+        )
+    if isinstance(X, pd.DataFrame):
+        return X
+    array = np.asarray(X)
+    if not isinstance(X, np.ndarray) and array.dtype.kind in "US":
+        array = np.asarray(X, dtype=object)  # keep numbers as numbers in mixed lists
+    if array.ndim != 2:
+        raise ValueError(
+            f"Expected a 2-D X (n_samples, n_features), got {array.ndim} dimension(s); "
+            "reshape a single feature with X.reshape(-1, 1)."
+        )
+    return array
+
+
+def _string_columns(X: pd.DataFrame | np.ndarray) -> list[str] | None:
+    if isinstance(X, pd.DataFrame) and all(isinstance(c, str) for c in X.columns):
+        return list(X.columns)
+    return None
+
+
+def _label(j: int, names: Any) -> str:
+    return repr(names[j]) if names is not None else str(int(j))
+
+
+def _dtype(X: pd.DataFrame | np.ndarray, j: int) -> Any:
+    return X.dtypes.iloc[j] if isinstance(X, pd.DataFrame) else X.dtype
+
+
+def _column(X: pd.DataFrame | np.ndarray, j: int) -> np.ndarray:
+    """Column ``j`` as float64 (numeric dtypes, NaN missing) or as an object array.
+
+    The object array is a copy: pandas 3 hands out read-only arrays.
+    """
+    if isinstance(X, pd.DataFrame):
+        series = X.iloc[:, j]
+        if pd.api.types.is_numeric_dtype(series.dtype) and not isinstance(
+            series.dtype, pd.CategoricalDtype
+        ):
+            return series.to_numpy(dtype=np.float64, na_value=np.nan)
+        values = np.array(series.to_numpy(dtype=object, na_value=np.nan), dtype=object)
+    else:
+        values = X[:, j]
+        if values.dtype.kind in "biuf":
+            return values.astype(np.float64)
+        values = values.astype(object)
+    values[pd.isna(values)] = np.nan  # None, pd.NA, NaT: one missing marker
+    return values
+
+
+def _holds_numbers(values: np.ndarray) -> bool:
+    """Whether every non-missing value of the column is a real number."""
+    if values.dtype != object:
+        return True
+    return pd.api.types.infer_dtype(values, skipna=True) in _NUMBER_KINDS
+
+
+def _to_float(values: np.ndarray, label: str) -> np.ndarray:
+    if values.dtype != object:
+        return values
+    try:
+        return values.astype(np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"Column {label} was numeric in fit but holds values that are not numbers; "
+            "pass the same kind of values as in fit."
+        ) from None
+
+
+def _as_categories(values: np.ndarray, numbers: bool) -> np.ndarray:
+    """Floats for a column of numbers, strings otherwise; NaN stays the missing marker."""
+    if numbers:  # a string unseen in fit becomes missing, as any unseen category
+        return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(
+            dtype=np.float64, na_value=np.nan
+        ).astype(object)
+    out = values.astype(object)
+    present = ~pd.isna(out)
+    out[present] = out[present].astype(str)
+    return out
+
+
+def _spread(X: np.ndarray) -> np.ndarray:
+    """Per column: the interquartile range, or the std where that range is 0."""
+    q25, q75 = np.nanpercentile(X, [25, 75], axis=0)
+    return np.where(q75 > q25, q75 - q25, np.nanstd(X, axis=0))
+
+
+# -- categorical_features -----------------------------------------------------------------
+
+
+def _categorical_mask(X: pd.DataFrame | np.ndarray, spec: Any, names: Any) -> np.ndarray:
+    """The boolean mask of the categorical columns that ``spec`` designates."""
+    p = X.shape[1]
+    if spec is None:
+        return np.zeros(p, dtype=bool)
+    if isinstance(spec, str):
+        if spec != "from_dtype":
+            raise ValueError(
+                f"categorical_features={spec!r} is not understood; use 'from_dtype', None, "
+                "or a list of column indices, column names or a boolean mask."
+            )
+        return np.array([_categorical_dtype(X, j) for j in range(p)], dtype=bool)
+    if isinstance(spec, Integral) or np.ndim(spec) != 1:
+        raise ValueError(
+            f"categorical_features must be 'from_dtype', None or a 1-D array-like, got {spec!r}."
+        )
+    spec = np.asarray(spec)
+    mask = np.zeros(p, dtype=bool)
+    if spec.size == 0:
+        return mask
+    if spec.dtype.kind == "b":
+        if spec.size != p:
+            raise ValueError(
+                f"categorical_features as a boolean mask has {spec.size} entries but X has "
+                f"{p} columns; give one entry per column."
+            )
+        return spec.copy()
+    if spec.dtype.kind in "iu":
+        bad = spec[(spec < 0) | (spec >= p)]
+        if bad.size:
+            raise ValueError(
+                f"categorical_features holds indices {bad.tolist()} outside [0, {p - 1}]; "
+                "give column positions of X."
+            )
+        mask[spec] = True
+        return mask
+    if spec.dtype.kind in "UO" and all(isinstance(s, str) for s in spec):
+        if names is None:
+            raise ValueError(
+                "categorical_features given as column names needs X as a pandas DataFrame "
+                "with string column names; give column positions for other inputs."
+            )
+        unknown = [str(s) for s in spec if s not in names]
+        if unknown:
+            raise ValueError(
+                f"categorical_features names {unknown} that are not columns of X; "
+                f"the columns are {names}."
+            )
+        mask[[names.index(s) for s in spec]] = True
+        return mask
+    raise ValueError(
+        "categorical_features must hold integer indices, column names or booleans, "
+        f"got an array of dtype {spec.dtype}."
+    )
+
+
+def _categorical_dtype(X: pd.DataFrame | np.ndarray, j: int) -> bool:
+    """``from_dtype``: category / string columns, and object columns not all numbers."""
+    dtype = _dtype(X, j)
+    if isinstance(dtype, pd.CategoricalDtype):
+        return True
+    if dtype.kind in "biuf" or (
+        pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_string_dtype(dtype)
+    ):
+        return False
+    if isinstance(dtype, np.dtype) and dtype.kind == "O":
+        return not _holds_numbers(_column(X, j))
+    if pd.api.types.is_string_dtype(dtype) or dtype.kind in "US":
+        return True
+    raise ValueError(
+        f"Column {_label(j, _string_columns(X))} has dtype {dtype}, which is neither numeric "
+        "nor categorical; convert it to numbers or list it in categorical_features."
+    )
