@@ -46,7 +46,9 @@ OUTPUT_WIDTH_NAMES = ("n_outputs", "out_features", "out_dim", "output_dim", "out
 SCHEDULE_PARAMS = ("max_epochs", "batch_size", "lr", "n_iter_no_change")
 
 
-def resolve_schedule(params: dict[str, Any], n_rows: int | None) -> dict[str, Any]:
+def resolve_schedule(
+    params: dict[str, Any], n_rows: int | None, default_model: bool = False
+) -> dict[str, Any]:
     """Resolve the ``"auto"`` training parameters.
 
     Parameters
@@ -57,24 +59,69 @@ def resolve_schedule(params: dict[str, Any], n_rows: int | None) -> dict[str, An
     n_rows : int or None
         Rows passed to ``fit``. ``None`` means a stream of chunks of unknown
         total size (``partial_fit``): it gets the large-data rule.
+    default_model : bool, default=False
+        Whether the module is the built-in TabM (its own rule) or a user's
+        module / the MLP.
 
     Returns
     -------
     dict
         The four parameters with ``"auto"`` replaced.
     """
-    small = n_rows is not None and n_rows <= 2000
-    tiny = n_rows is not None and n_rows < 1000
-    auto = {
-        "max_epochs": 1000 if tiny else 300,
-        "batch_size": 32 if small else 64,
-        "lr": 3e-3 if small else 1e-3,
-        "n_iter_no_change": 50 if tiny else 20,
-    }
+    if default_model:
+        auto = tabm_schedule(n_rows)
+    else:
+        small = n_rows is not None and n_rows <= 2000
+        tiny = n_rows is not None and n_rows < 1000
+        auto = {
+            "max_epochs": 1000 if tiny else 300,
+            "batch_size": 32 if small else 64,
+            "lr": 3e-3 if small else 1e-3,
+            "n_iter_no_change": 50 if tiny else 20,
+        }
     resolved = {name: auto[name] if params[name] == "auto" else params[name]
                 for name in SCHEDULE_PARAMS}
     logger.debug("Training schedule for %s rows: %s", n_rows, resolved)
     return resolved
+
+
+def tabm_schedule(n_rows: int | None) -> dict[str, Any]:
+    """The ``"auto"`` schedule of the built-in TabM model, by number of rows."""
+    n = 10**9 if n_rows is None else n_rows
+    if n <= 1000:
+        batch_size = 32
+    elif n <= 5000:
+        batch_size = 64
+    elif n <= 20000:
+        batch_size = 128
+    else:
+        batch_size = 256
+    return {"max_epochs": 300, "batch_size": batch_size, "lr": 2e-3, "n_iter_no_change": 16}
+
+
+def tabm_module_kwargs(
+    X_encoded: Any,
+    n_numeric: int,
+    cat_cardinalities: list[int],
+    n_rows: int,
+    user_kwargs: dict[str, Any],
+) -> dict[str, Any]:
+    """Constructor arguments of the built-in :class:`TabMModule`: the user's, then the rule.
+
+    Explicit ``module__*`` arguments win; the rest follow from the data (as
+    ``tabm.TabM.make`` does): the categorical cardinalities from the encoder
+    and, for piecewise-linear embeddings, the bins from the encoded training
+    rows.
+    """
+    from .models import compute_bins
+
+    kwargs: dict[str, Any] = {"k": 16, "d_block": 128, "n_blocks": 2}
+    kwargs.update(user_kwargs)
+    kwargs.setdefault("cat_cardinalities", list(cat_cardinalities))
+    embeddings = kwargs.get("embeddings", "piecewise")
+    if n_numeric and embeddings == "piecewise" and "bins" not in kwargs:
+        kwargs["bins"] = compute_bins(X_encoded[:, :n_numeric], n_bins=kwargs.get("n_bins", 48))
+    return kwargs
 
 
 def _fill_widths(spec: type, kwargs: dict[str, Any], n_features: int, n_outputs: int) -> None:
@@ -131,11 +178,12 @@ def instantiate_module(
     )
 
 
-def check_module_output(module: nn.Module, rows: Any, n_outputs: int, device: Any) -> None:
+def check_module_output(module: nn.Module, rows: Any, n_outputs: int, device: Any) -> int:
     """Run the module on a few rows in eval mode: initialises lazy layers, checks the shape.
 
     Eval mode and ``no_grad`` leave no trace: BatchNorm's running statistics
-    and dropout's random draws are untouched.
+    and dropout's random draws are untouched. Returns the output's number of
+    dimensions (3 for an ensemble's ``(n, k, n_outputs)``).
     """
     probe = as_tensor(rows, torch.float32, device)
     was_training = module.training
@@ -166,6 +214,7 @@ def check_module_output(module: nn.Module, rows: Any, n_outputs: int, device: An
             "Give its last layer n_outputs units (accept an n_outputs argument to "
             "have it filled in)."
         )
+    return out.ndim
 
 
 def build_module(
@@ -174,16 +223,22 @@ def build_module(
     distribution: type[SculptDistribution],
     probe: Any,
     n_outputs: int,
-    n_layers: int,
+    n_layers: int | str,
     layer: str | None,
     risk_hidden: int | None,
     loss: str,
     min_risk: float,
     device: Any,
 ) -> SculptModule:
-    """Check ``module`` on a probe batch and wrap it with a risk head."""
+    """Check ``module`` on a probe batch and wrap it with a risk head.
+
+    ``n_layers="auto"`` is 1 for an ensemble (a per-member linear head, as
+    parameter-efficient as the members' own output layer) and 2 otherwise.
+    """
     module = module.to(device)
-    check_module_output(module, probe, n_outputs, device)
+    ndim = check_module_output(module, probe, n_outputs, device)
+    if n_layers == "auto":
+        n_layers = 1 if ndim == 3 else 2
     wrapped = SculptModule(
         module,
         distribution=distribution,

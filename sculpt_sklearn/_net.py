@@ -18,6 +18,7 @@ from torch import Tensor
 
 from ._data import BatchIterator, TensorData
 from ._objectives import objective_loss
+from .sculpt.mixture import mixture_moments
 
 __all__ = ["SculptNet", "DivergenceGuard", "TrainingDiverged", "batch_mean"]
 
@@ -155,9 +156,10 @@ class SculptNet(NeuralNet):
         return BatchIterator(dataset, batch_size, shuffle=training, generator=self.generator)
 
     def infer(self, x: Tensor, **fit_params: Any) -> tuple[Tensor, Tensor]:
-        mean, std = self.module_(x, return_risk=True, **fit_params)
-        n = x.shape[0]
-        return mean.reshape(n, -1), std.reshape(n, -1)
+        """Every member's mean and std, each ``(n, k, n_outputs)`` (``k = 1``: a plain model)."""
+        mu, sigma = self.module_(x, return_members=True, **fit_params)
+        n, k = mu.shape[0], mu.shape[1]
+        return mu.reshape(n, k, -1), sigma.reshape(n, k, -1)
 
     def get_loss(
         self,
@@ -166,20 +168,26 @@ class SculptNet(NeuralNet):
         X: Any = None,
         training: bool = False,
     ) -> Tensor:
-        mean, std = y_pred
+        """The objective in training (each member on its own loss, averaged over members);
+        out of training the NLL of the predictive distribution, the family with the
+        mixture's mean and total std (moment matching), as ``predict`` reports it."""
+        mu_k, sigma_k = y_pred
         y, weight = y_true
         distribution = self.module_.distribution
         if not training:
-            return batch_mean(distribution.nll(y, mean, std), weight)
+            mean, aleatoric, epistemic = mixture_moments(mu_k, sigma_k)
+            total = (aleatoric.square() + epistemic.square()).sqrt()
+            return batch_mean(distribution.nll(y, mean, total), weight)
+        y_k = y.unsqueeze(1).expand_as(mu_k)
         loss = batch_mean(
             objective_loss(
-                self.sculpt_loss, distribution, y, mean, std, beta=self.beta,
+                self.sculpt_loss, distribution, y_k, mu_k, sigma_k, beta=self.beta,
                 criterion=self._criterion,
             ),
             weight,
         )
         if self.criterion_weight:
-            loss = loss + self.criterion_weight * batch_mean(self._criterion(mean, y), weight)
+            loss = loss + self.criterion_weight * batch_mean(self._criterion(mu_k, y_k), weight)
         return loss
 
     def _criterion(self, prediction: Tensor, target: Tensor) -> Tensor:

@@ -24,11 +24,7 @@ _DTYPES = {"float64": torch.float64, "float32": torch.float32}
 def _run(module: nn.Module, state: dict[str, torch.Tensor], x: torch.Tensor) -> tuple:
     """Members' means and standard deviations, each (batch, k, n_outputs)."""
     n = x.shape[0]
-    if getattr(module, "n_members", None) is not None:
-        mu, sigma = torch.func.functional_call(module, state, (x,), {"return_members": True})
-    else:
-        mu, sigma = torch.func.functional_call(module, state, (x,), {"return_risk": True})
-        mu, sigma = mu.reshape(n, 1, -1), sigma.reshape(n, 1, -1)
+    mu, sigma = torch.func.functional_call(module, state, (x,), {"return_members": True})
     return mu.reshape(n, mu.shape[1], -1), sigma.reshape(n, sigma.shape[1], -1)
 
 

@@ -19,6 +19,7 @@ from ._data import TensorData
 from ._net import SculptNet, TrainingDiverged
 from ._risk_scale import fit_risk_scale
 from .sculpt.distributions import SculptDistribution
+from .sculpt.mixture import mixture_moments
 
 __all__ = ["HoldOut", "fit_calibration_factor", "normalise_weights", "restore_after_divergence",
            "split_validation"]
@@ -128,7 +129,11 @@ def restore_after_divergence(net: SculptNet, exc: TrainingDiverged) -> int:
 def fit_calibration_factor(
     net: SculptNet, valid: TensorData, distribution: type[SculptDistribution], n_outputs: int
 ) -> np.ndarray:
-    """Maximum-likelihood factor of the risk on the held-out rows (ones if too few)."""
+    """Maximum-likelihood factor of the total std on the held-out rows (ones if too few).
+
+    The estimator scales the aleatoric and the epistemic part by it alike, so
+    the total is scaled by it and the law of total variance still holds.
+    """
     weight = None if valid.sample_weight is None else valid.sample_weight.double().cpu().numpy()
     n_used = len(valid) if weight is None else int(np.count_nonzero(weight))
     if n_used < MIN_CALIBRATION_ROWS:
@@ -138,8 +143,9 @@ def fit_calibration_factor(
     module.eval()
     try:
         with torch.no_grad():
-            mean, std = net.infer(valid.X)
+            mean, aleatoric, epistemic = mixture_moments(*net.infer(valid.X))
     finally:
         module.train(was_training)
+    std = (aleatoric.square() + epistemic.square()).sqrt()
     z = ((valid.y - mean) / std).double().cpu().numpy()
     return fit_risk_scale(z, weight, distribution)

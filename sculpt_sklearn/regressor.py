@@ -12,7 +12,13 @@ import torch
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    _check_y,
+    check_consistent_length,
+    check_is_fitted,
+    validate_data,
+)
 from torch import nn
 
 from ._build import (
@@ -23,6 +29,7 @@ from ._build import (
     instantiate_module,
     optimizer_kwargs,
     resolve_schedule,
+    tabm_module_kwargs,
 )
 from ._data import TensorData, as_tensor
 from ._input import validate_input
@@ -37,6 +44,7 @@ from ._persistence import (
     write_params,
 )
 from ._predict import member_moments, resolve_predict_dtype
+from ._preprocess import TabularPreprocessor
 from ._training import (
     HoldOut,
     fit_calibration_factor,
@@ -45,7 +53,7 @@ from ._training import (
     split_validation,
 )
 from .metrics import _check_confidence_level
-from .mlp import MLP
+from .models import TabMModule
 from .sculpt.distributions import SculptDistribution, get_distribution
 from .sculpt.wrapper import SculptModule
 
@@ -80,8 +88,11 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
     distribution : {"normal", "laplace", "studentt"} or sculpt class, default="normal"
         The output family (e.g. ``sculpt.StudentT.with_df(3)``); names in
         any case (``"Normal"``).
-    n_layers : int, default=2
-        Number of layers of the risk head.
+    n_layers : int or "auto", default="auto"
+        Number of layers of the risk head. ``"auto"``: 1 for an ensemble
+        (each member's head is one linear map of the features its own output
+        layer reads, as parameter-efficient as that layer), 2 for a plain
+        module.
     risk_hidden : int, default=None
         Width of the risk head's hidden layers; default: the width of the
         features it reads (the input of ``layer``). Widen it when ``layer``
@@ -225,7 +236,8 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "module": [None, type, nn.Module],
         "distribution": [str, type],
-        "n_layers": [Interval(Integral, 1, None, closed="left")],
+        "n_layers": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "categorical_features": [None, StrOptions({"from_dtype"}), "array-like"],
         "risk_hidden": [None, Interval(Integral, 1, None, closed="left")],
         "layer": [None, str],
         "loss": [StrOptions(set(OBJECTIVES))],
@@ -266,7 +278,8 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         module: type[nn.Module] | nn.Module | None = None,
         *,
         distribution: str | type[SculptDistribution] = "normal",
-        n_layers: int = 2,
+        n_layers: int | str = "auto",
+        categorical_features: Any = "from_dtype",
         risk_hidden: int | None = None,
         layer: str | None = None,
         loss: str = "beta_nll",
@@ -298,6 +311,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         self.module = module
         self.distribution = distribution
         self.n_layers = n_layers
+        self.categorical_features = categorical_features
         self.risk_hidden = risk_hidden
         self.layer = layer
         self.loss = loss
@@ -331,7 +345,10 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.single_output = True
         tags.target_tags.multi_output = True
-        tags.input_tags.allow_nan = False
+        # The built-in model encodes raw tables (NaN, categories, strings) itself.
+        tags.input_tags.allow_nan = self.module is None
+        tags.input_tags.string = self.module is None
+        tags.input_tags.categorical = self.module is None
         return tags
 
     # ------------------------------------------------------------- fitted views
@@ -410,10 +427,8 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         self, X: Any, y: Any, sample_weight: Any, *, incremental: bool, continuing: bool
     ) -> SculptRegressor:
         self._check_device(continuing)
-        X, y = validate_input(
-            validate_data, self, X, y, reset=not continuing, dtype=np.float32,
-            multi_output=True, y_numeric=True, ensure_min_samples=2 if not incremental else 1,
-        )
+        X, y = self._validate_fit_input(X, y, reset=not continuing,
+                                        min_samples=1 if incremental else 2)
         try:
             y2d = np.asarray(y, dtype=np.float64)
         except (TypeError, ValueError) as exc:
@@ -432,8 +447,9 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
                     f"y has {y2d.shape[1]} output(s) but the model was fitted with "
                     f"{self.n_outputs_}; set warm_start=False to start over."
                 )
+            X = self._encode(X)
         else:
-            self._setup(X, y2d, np.ndim(y), sample_weight, n_rows)
+            X = self._setup(X, y2d, np.ndim(y), sample_weight, n_rows)
         self._configure_net(n_rows, use_validation=self.early_stopping and not incremental)
 
         z = (y2d - self.y_loc_) / self.y_scale_
@@ -461,6 +477,51 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         self.predict_dtype_ = resolve_predict_dtype(self.net_.module_, X[:2], self.predict_dtype)
         return self
 
+    def _validate_fit_input(
+        self, X: Any, y: Any, *, reset: bool, min_samples: int
+    ) -> tuple[Any, np.ndarray]:
+        """X (a numeric float32 array, or the raw table for the built-in model) and y."""
+        if self.module is not None:
+            return validate_input(
+                validate_data, self, X, y, reset=reset, dtype=np.float32, multi_output=True,
+                y_numeric=True, ensure_min_samples=min_samples,
+            )
+        X = self._raw_table(X, reset=reset)
+        y = validate_input(_check_y, y, multi_output=True, y_numeric=True, estimator=self)
+        validate_input(check_consistent_length, X, y)
+        if X.shape[0] < min_samples:
+            raise ValueError(
+                f"fit needs at least {min_samples} rows (and a validation row when "
+                f"early_stopping=True). (Found array with {X.shape[0]} sample(s) "
+                f"(shape={X.shape}) while a minimum of {min_samples} is required.)"
+            )
+        return X, y
+
+    def _raw_table(self, X: Any, *, reset: bool) -> Any:
+        """A raw table for the built-in model: a DataFrame as it is, else a 2-D array."""
+        if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
+            raise TypeError(
+                "The built-in model does not take sparse X; pass a dense array or a "
+                "DataFrame (X.toarray()), or use your own module."
+            )
+        if not hasattr(X, "iloc"):
+            X = np.asarray(X)
+            if X.dtype.kind not in "biufcOUSb":
+                X = X.astype(object)
+            if X.ndim != 2:
+                raise ValueError(
+                    f"X must be 2-D (n_samples, n_features); flatten extra axes, e.g. "
+                    f"X.reshape(len(X), -1). (Found array with dim {X.ndim}.)"
+                )
+        validate_input(validate_data, self, X, reset=reset, skip_check_array=True)
+        return X
+
+    def _encode(self, X: Any) -> np.ndarray:
+        """The built-in model's encoding of a raw table (identity for a user's module)."""
+        if self.module is not None:
+            return X
+        return self.preprocessor_.transform(X)
+
     def _stream_weights(self, weight: torch.Tensor | None) -> torch.Tensor | None:
         """Chunk weights divided by the first chunk's mean weight (fixed for the stream)."""
         if not hasattr(self, "_stream_weight_scale"):
@@ -480,8 +541,11 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
     def _setup(
         self, X: np.ndarray, y2d: np.ndarray, y_ndim: int, sample_weight: Any,
         n_rows: int | None,
-    ) -> None:
-        """Standardise the target from the data (or the given statistics), then build."""
+    ) -> np.ndarray:
+        """Standardise the target, fit the input encoder (built-in model), build.
+
+        Returns the encoded X.
+        """
         if sample_weight is not None and not sample_weight.sum() > 0:
             raise ValueError(
                 "sample_weight is 0 on every row, so there is nothing to fit on; give some "
@@ -507,11 +571,24 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
             scale = np.sqrt(np.average((y2d - loc) ** 2, axis=0, weights=sample_weight))
             constant = scale <= 1e3 * np.finfo(np.float64).eps * np.maximum(np.abs(loc), 1e-300)
             scale = np.where(constant | ~np.isfinite(scale), 1.0, scale)
-        self._build(X[:2], loc, scale, y_ndim=y_ndim, n_rows=n_rows)
+        encoded = X
+        if self.module is None:
+            seed = int(check_random_state(self.random_state).randint(2**31 - 1))
+            self.preprocessor_ = TabularPreprocessor(
+                categorical_features=self.categorical_features, random_state=seed,
+            ).fit(X)
+            encoded = self.preprocessor_.transform(X)
+            if encoded.shape[1] == 0:
+                raise ValueError(
+                    "No column of X varies (every feature is constant or missing), so "
+                    "there is nothing to learn from; pass informative features."
+                )
+        self._build(encoded, loc, scale, y_ndim=y_ndim, n_rows=n_rows)
+        return encoded
 
     def _build(
         self,
-        probe: np.ndarray,
+        X: np.ndarray,
         y_loc: np.ndarray,
         y_scale: np.ndarray,
         y_ndim: int,
@@ -519,9 +596,11 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
     ) -> None:
         """Resolve the parameters and build a fresh net (module, optimizer, callbacks).
 
-        ``probe`` holds a row or two of X; the module runs on them once (in
-        eval mode), which initialises lazy layers and checks the output shape.
+        ``X`` is the (encoded) training input; the module runs once on its
+        first two rows (in eval mode), which initialises lazy layers and checks
+        the output shape; the built-in model takes its bins from all of it.
         """
+        probe = X[:2]
         groups = split_prefixed(self._prefixed_params, sorted(self._parameter_constraints))
         self.distribution_ = get_distribution(self.distribution)
         if self.loss == "crps" and not self.distribution_.has_crps:
@@ -541,10 +620,18 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         self._seed_sequence = np.random.default_rng(self._seed)
         with torch.random.fork_rng(devices=self._rng_devices()):
             torch.manual_seed(self._seed)
+            module_kwargs = groups["module"]
+            if self.module is None:
+                module_kwargs = tabm_module_kwargs(
+                    X, self.preprocessor_.n_numeric_out_, self.preprocessor_.cat_cardinalities_,
+                    X.shape[0], module_kwargs,
+                )
             user_module = instantiate_module(
-                MLP if self.module is None else self.module, groups["module"],
+                TabMModule if self.module is None else self.module, module_kwargs,
                 n_features=probe.shape[1], n_outputs=self.n_outputs_,
             )
+            self._module_init = {k: v for k, v in module_kwargs.items()
+                                 if k in ("bins", "cat_cardinalities")}
             module = build_module(
                 user_module, distribution=self.distribution_, probe=probe,
                 n_outputs=self.n_outputs_, n_layers=self.n_layers, layer=self.layer,
@@ -552,7 +639,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
                 device=self.device,
             )
         criterion, criterion_kwargs = build_criterion(self.criterion, groups["criterion"])
-        schedule = resolve_schedule(self.get_params(deep=False), n_rows)
+        schedule = resolve_schedule(self.get_params(deep=False), n_rows, self.module is None)
         self.net_ = build_net(
             module,
             criterion=criterion,
@@ -582,7 +669,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         its own rows too, and ``partial_fit`` keeps the rule of its first call.
         """
         rows = self._schedule_rows if n_rows is None else n_rows
-        schedule = resolve_schedule(self.get_params(deep=False), rows)
+        schedule = resolve_schedule(self.get_params(deep=False), rows, self.module is None)
         groups = split_prefixed(self._prefixed_params, sorted(self._parameter_constraints))
         spec = (self.optimizer, self.weight_decay, dict(groups["optimizer"]))
         if spec != self._optimizer_spec:
@@ -737,7 +824,11 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         check_is_fitted(self, "net_")
         # float32 input stays float32 here: each batch is cast on its own, so
         # memory grows with the outputs, not with a float64 copy of X.
-        X = validate_input(validate_data, self, X, reset=False, dtype=(np.float64, np.float32))
+        if self.module is None:
+            X = self.preprocessor_.transform(self._raw_table(X, reset=False))
+        else:
+            X = validate_input(validate_data, self, X, reset=False,
+                               dtype=(np.float64, np.float32))
         mu, sigma = member_moments(self.net_.module_, X, self.predict_dtype_, self.n_outputs_)
         mean = mu.mean(axis=1)
         aleatoric = np.sqrt(np.mean(sigma**2, axis=1))
@@ -745,7 +836,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         mean *= self.y_scale_
         mean += self.y_loc_
         aleatoric *= self.y_scale_ * self.risk_scale_
-        epistemic *= self.y_scale_
+        epistemic *= self.y_scale_ * self.risk_scale_
         if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(aleatoric))
                 and np.all(np.isfinite(epistemic))):
             bad = int(np.sum(~(np.isfinite(mean) & np.isfinite(aleatoric)).all(axis=1)))
