@@ -23,8 +23,8 @@ from ._data import TensorData, as_tensor
 from ._net import DivergenceGuard, SculptNet, TrainingDiverged
 from ._objectives import OBJECTIVES, uses_detached_features
 from ._params import PrefixedParamsMixin, accepted_kwargs, check_kwargs_for, split_prefixed
+from ._predictions import check_confidence_level as _check_confidence_level
 from ._risk_scale import fit_risk_scale
-from .metrics import _check_confidence_level
 from .mlp import MLP
 from .sculpt.distributions import DISTRIBUTIONS, SculptDistribution, get_distribution
 from .sculpt.wrapper import SculptModule

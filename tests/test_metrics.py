@@ -7,7 +7,7 @@ import pytest
 from properscoring import crps_gaussian
 from scipy import integrate, stats
 
-from sculpt_sklearn import metrics, sculpt
+from sculpt_sklearn import sculpt
 from sculpt_sklearn.metrics import (
     calibration_curve,
     calibration_error,
@@ -20,6 +20,7 @@ from sculpt_sklearn.metrics import (
     sharpness,
     uncertainty_metrics,
 )
+from sculpt_sklearn.metrics._calibration import _area_between
 
 Z90 = 1.6448536269514722  # scipy.stats.norm.ppf(0.95), written out
 
@@ -236,7 +237,7 @@ def test_miscalibration_area_handles_crossings_by_hand():
     # |d| on [0, 0.5]: area 0.5 * 0.5 * 0.25; on [0.5, 1] d crosses zero at 0.5 + 0.5/3:
     # two triangles 0.5 * (1/6) * 0.25 + 0.5 * (1/3) * 0.5
     expected = 0.0625 + 0.5 * (1 / 6) * 0.25 + 0.5 * (1 / 3) * 0.5
-    assert metrics._area_between(x, d)[0] == pytest.approx(expected)
+    assert _area_between(x, d)[0] == pytest.approx(expected)
 
 
 def test_sharpness_by_hand():
