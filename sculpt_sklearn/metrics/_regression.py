@@ -43,6 +43,38 @@ def _mean(values: np.ndarray, sample_weight: np.ndarray | None, multioutput: Any
     return _aggregate(np.average(values, axis=0, weights=sample_weight), multioutput)
 
 
+def _inside(y_true: np.ndarray, lower: np.ndarray, upper: np.ndarray, *_: Any) -> np.ndarray:
+    """1.0 where ``y_true`` lies in ``[lower, upper]``, else 0.0."""
+    return ((y_true >= lower) & (y_true <= upper)).astype(np.float64)
+
+
+def _width(y_true: np.ndarray, lower: np.ndarray, upper: np.ndarray, *_: Any) -> np.ndarray:
+    """The width of each interval (``y_true`` is not used)."""
+    return upper - lower
+
+
+def _interval_scores(
+    y_true: np.ndarray, lower: np.ndarray, upper: np.ndarray, level: float
+) -> np.ndarray:
+    """Gneiting & Raftery's interval score of each row at ``level``."""
+    alpha = 1.0 - level
+    return (
+        (upper - lower)
+        + (2.0 / alpha) * np.maximum(lower - y_true, 0.0)
+        + (2.0 / alpha) * np.maximum(y_true - upper, 0.0)
+    )
+
+
+def _quantile_crps(y_true: np.ndarray, quantiles: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """CRPS of each row from its quantiles at midpoint ``levels`` (n, k, L).
+
+    ``CRPS(F, y) = 2 * integral over u of pinball_u(y, F^-1(u))``
+    (Gneiting & Raftery 2007, Laio & Tamea 2007), by the midpoint rule.
+    """
+    error = y_true[..., None] - quantiles
+    return 2.0 * np.mean(error * (levels - (error < 0)), axis=-1)
+
+
 def _torch_elementwise(
     method: Callable[..., torch.Tensor], *arrays: np.ndarray
 ) -> np.ndarray:
@@ -189,8 +221,7 @@ def coverage(
         y_true, y_mean, y_std, sample_weight
     )
     lower, upper = interval(y_mean, y_std, distribution, confidence_level)
-    inside = ((y_true >= lower) & (y_true <= upper)).astype(np.float64)
-    return _mean(inside, sample_weight, multioutput)
+    return _mean(_inside(y_true, lower, upper), sample_weight, multioutput)
 
 
 def interval_width(
@@ -235,7 +266,7 @@ def interval_width(
         y_true, y_mean, y_std, sample_weight
     )
     lower, upper = interval(y_mean, y_std, distribution, confidence_level)
-    return _mean(upper - lower, sample_weight, multioutput)
+    return _mean(_width(y_true, lower, upper), sample_weight, multioutput)
 
 
 def interval_score(
@@ -280,14 +311,10 @@ def interval_score(
     y_true, y_mean, y_std, sample_weight = check_predictions(
         y_true, y_mean, y_std, sample_weight
     )
-    alpha = 1.0 - check_confidence_level(confidence_level)
-    lower, upper = interval(y_mean, y_std, distribution, confidence_level)
-    values = (
-        (upper - lower)
-        + (2.0 / alpha) * np.maximum(lower - y_true, 0.0)
-        + (2.0 / alpha) * np.maximum(y_true - upper, 0.0)
-    )
-    return _mean(values, sample_weight, multioutput)
+    level = check_confidence_level(confidence_level)
+    lower, upper = interval(y_mean, y_std, distribution, level)
+    return _mean(_interval_scores(y_true, lower, upper, level), sample_weight, multioutput)
+
 
 def sharpness(
     y_true: Any,

@@ -15,6 +15,7 @@ from sklearn.utils.metadata_routing import MetadataRequest
 
 from .._predictions import DistributionLike, estimator_distribution, predict_with_std
 from ._calibration import calibration_error, miscalibration_area
+from ._recalibrated import quantile_only_model, refusal, score_by_quantiles
 from ._regression import coverage, crps, interval_score, interval_width, nll, sharpness
 from ._summary import uncertainty_metrics
 
@@ -120,11 +121,7 @@ class UncertaintyScorer:
                 f"{self!r} got unexpected argument(s) {sorted(kwargs)}; it accepts only "
                 "sample_weight. Pass other metric arguments to make_uncertainty_scorer."
             )
-        y_mean, y_std = predict_with_std(estimator, X)
         params = dict(self._kwargs)
-        parameters = self._parameters()
-        if "distribution" in parameters and "distribution" not in params:
-            params["distribution"] = estimator_distribution(estimator)
         if sample_weight is not None:
             if not self._accept_sample_weight():
                 raise TypeError(
@@ -132,6 +129,12 @@ class UncertaintyScorer:
                     "the metric a sample_weight parameter."
                 )
             params["sample_weight"] = sample_weight
+        if "distribution" in self._parameters() and "distribution" not in params:
+            if quantile_only_model(estimator) is not None:
+                value = score_by_quantiles(self._metric, estimator, X, y_true, **params)
+                return self._sign * float(value)
+            params["distribution"] = estimator_distribution(estimator)
+        y_mean, y_std = predict_with_std(estimator, X)
         return self._sign * float(self._metric(y_true, y_mean, y_std, **params))
 
     def set_score_request(self, *, sample_weight: bool | str | None = None) -> UncertaintyScorer:
@@ -181,8 +184,19 @@ def make_uncertainty_scorer(
     Pipeline, its last step's), or Normal when there is none. It works as
     ``GridSearchCV(scoring=...)``, in ``cross_validate(scoring={...})`` and
     with scikit-learn's metadata routing on or off. With routing on, a
-    Pipeline passes ``return_std`` to its last step only when that step asks
-    for it: ``SculptRegressor().set_predict_request(return_std=True)``.
+    Pipeline passes ``return_std`` to its last step only when that step
+    requests it: :class:`~sculpt_sklearn.SculptRegressor` does by default;
+    another last step (``RecalibratedRegressor``, ``GaussianProcessRegressor``,
+    ...) needs ``.set_predict_request(return_std=True)``.
+
+    A ``RecalibratedRegressor(method="isotonic")`` predicts a recalibrated
+    distribution known by its quantiles, not its base family
+    ``distribution_``: for it the ``"crps"``, ``"coverage"``,
+    ``"interval_width"`` and ``"interval_score"`` scorers read its
+    ``predict_quantiles`` (CRPS by the quantile form of the score, 512
+    levels), and the others (``"nll"``, the reliability-curve metrics)
+    raise a ValueError that says what to use, unless ``distribution`` is
+    given.
 
     Parameters
     ----------
@@ -259,7 +273,10 @@ def evaluate_uncertainty(
         Targets.
     distribution : str or SculptDistribution subclass, default=None
         Predictive family; by default the estimator's ``distribution_``
-        (its last step's for a Pipeline), else Normal.
+        (its last step's for a Pipeline), else Normal. Required for a
+        ``RecalibratedRegressor(method="isotonic")``, whose recalibrated
+        distribution has no closed-form density (see
+        :func:`make_uncertainty_scorer` for the scorers that fit it).
     confidence_level : float, default=0.9
         Level of the interval metrics.
     sample_weight : array-like of shape (n_samples,), default=None
@@ -269,7 +286,18 @@ def evaluate_uncertainty(
     -------
     dict of str to float
         As :func:`uncertainty_metrics`, plus ``r2`` and ``rmse`` of the mean.
+
+    Raises
+    ------
+    ValueError
+        For a ``RecalibratedRegressor(method="isotonic")`` without
+        ``distribution``.
     """
+    if distribution is None and quantile_only_model(estimator) is not None:
+        raise ValueError(
+            "evaluate_uncertainty reports the NLL and the reliability curve, which need a "
+            f"density. {refusal(nll, estimator)}"
+        )
     y_mean, y_std = predict_with_std(estimator, X)
     family = estimator_distribution(estimator) if distribution is None else distribution
     scores = uncertainty_metrics(
