@@ -29,15 +29,15 @@ into ``GridSearchCV(scoring=...)`` and ``cross_validate``; higher is better.
 
 from ._calibration import calibration_curve, calibration_error, miscalibration_area
 from ._regression import coverage, crps, interval_score, interval_width, nll, sharpness
-from ._scorers import (
-    UncertaintyScorer,
-    evaluate_uncertainty,
-    interval_score_scorer,
-    make_uncertainty_scorer,
-    neg_crps_scorer,
-    neg_nll_scorer,
-)
+from ._scorers import UncertaintyScorer, evaluate_uncertainty, make_uncertainty_scorer
 from ._summary import uncertainty_metrics
+
+#: Negated mean NLL under the estimator's family; higher is better.
+neg_nll_scorer = make_uncertainty_scorer(nll)
+#: Negated mean CRPS under the estimator's family; higher is better.
+neg_crps_scorer = make_uncertainty_scorer(crps)
+#: Negated mean interval score of the central 90% interval; higher is better.
+interval_score_scorer = make_uncertainty_scorer(interval_score)
 
 __all__ = [
     "nll",

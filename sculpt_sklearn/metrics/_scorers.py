@@ -22,9 +22,6 @@ from ._summary import uncertainty_metrics
 __all__ = [
     "UncertaintyScorer",
     "make_uncertainty_scorer",
-    "neg_nll_scorer",
-    "neg_crps_scorer",
-    "interval_score_scorer",
     "evaluate_uncertainty",
 ]
 
@@ -242,13 +239,6 @@ def make_uncertainty_scorer(
         )
     return UncertaintyScorer(metric, 1 if greater_is_better else -1, kwargs)
 
-
-#: Negated mean NLL under the estimator's family; higher is better.
-neg_nll_scorer = make_uncertainty_scorer(nll)
-#: Negated mean CRPS under the estimator's family; higher is better.
-neg_crps_scorer = make_uncertainty_scorer(crps)
-#: Negated mean interval score of the central 90% interval; higher is better.
-interval_score_scorer = make_uncertainty_scorer(interval_score)
 
 
 def evaluate_uncertainty(
