@@ -10,26 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import numpy as np
 import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from ._tensor import as_tensor
+
 __all__ = ["TensorData", "BatchIterator", "as_tensor"]
-
-
-def as_tensor(array: np.ndarray, dtype: torch.dtype, device: str | torch.device) -> Tensor:
-    """A tensor that owns its memory, made from any NumPy array.
-
-    ``torch.as_tensor`` warns on read-only arrays (pandas 3 hands them out
-    under copy-on-write) because the tensor would share memory it may not
-    write; copying when the array is read-only avoids that, and sharing
-    writable arrays avoids a needless copy.
-    """
-    array = np.asarray(array)
-    if array.flags.writeable and array.flags.c_contiguous:
-        return torch.as_tensor(array, dtype=dtype, device=device)
-    return torch.tensor(array, dtype=dtype, device=device)
 
 
 class TensorData(Dataset):

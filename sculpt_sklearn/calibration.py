@@ -33,13 +33,11 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, get_tags
 
+from ._predictions import check_confidence_level as _check_confidence_level
+from ._predictions import check_predictions as _check_predictions
+from ._predictions import estimator_distribution as _estimator_distribution
+from ._predictions import predict_with_std as _predict_with_std
 from ._risk_scale import fit_risk_scale as _fit_scale
-from .metrics import (
-    _check_confidence_level,
-    _check_predictions,
-    _estimator_distribution,
-    _predict_with_std,
-)
 from .sculpt.distributions import SculptDistribution
 
 __all__ = ["RecalibratedRegressor"]

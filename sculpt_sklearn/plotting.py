@@ -24,15 +24,13 @@ from typing import Any
 
 import numpy as np
 
-from .metrics import (
-    _check_confidence_level,
-    _check_predictions,
-    _estimator_distribution,
-    _interval,
-    _observed_proportions,
-    _predict_with_std,
-    miscalibration_area,
-)
+from ._predictions import check_confidence_level as _check_confidence_level
+from ._predictions import check_predictions as _check_predictions
+from ._predictions import estimator_distribution as _estimator_distribution
+from ._predictions import interval as _interval
+from ._predictions import observed_proportions as _observed_proportions
+from ._predictions import predict_with_std as _predict_with_std
+from .metrics import miscalibration_area
 
 __all__ = ["ReliabilityDisplay", "RiskErrorDisplay", "IntervalDisplay"]
 

@@ -44,6 +44,7 @@ from ._persistence import (
     write_params,
 )
 from ._predict import member_moments, resolve_predict_dtype
+from ._predictions import check_confidence_level as _check_confidence_level
 from ._preprocess import TabularPreprocessor
 from ._training import (
     HoldOut,
@@ -52,7 +53,6 @@ from ._training import (
     restore_after_divergence,
     split_validation,
 )
-from .metrics import _check_confidence_level
 from .models import TabMModule
 from .sculpt.distributions import SculptDistribution, get_distribution
 from .sculpt.wrapper import SculptModule

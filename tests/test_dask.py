@@ -213,7 +213,6 @@ def test_streaming_parquet_fit_matches_in_memory_quality(tmp_path):
 
     rmse_mem, nll_mem = quality(in_memory)
     rmse_stream, nll_stream = quality(streamed)
-    print("QUALITY", rmse_mem, nll_mem, rmse_stream, nll_stream)
     assert rmse_stream <= 1.05 * rmse_mem, (rmse_stream, rmse_mem)
     assert nll_stream <= nll_mem + 0.05, (nll_stream, nll_mem)
 

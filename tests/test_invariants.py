@@ -1,12 +1,11 @@
 """Property-based invariants of SculptRegressor (issue 7), with bounded example counts."""
 
-import itertools
-
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from scipy import special
 
 from sculpt_sklearn import SculptRegressor
 from sculpt_sklearn.datasets import make_heteroscedastic
@@ -40,14 +39,37 @@ def test_predictions_do_not_depend_on_other_rows(fitted, rows):
     np.testing.assert_allclose(r, full_r[rows], rtol=1e-12, atol=1e-12)
 
 
-@settings(max_examples=40, deadline=None, derandomize=True)
+def _hand_quantile(family, mean, risk, q):
+    """Quantile ``q`` of the family with this mean and std, by its closed form."""
+    if family == "normal":
+        return mean + risk * np.sqrt(2.0) * special.erfinv(2.0 * q - 1.0)
+    b = risk / np.sqrt(2.0)  # Laplace: std = sqrt(2) * scale
+    return mean - b * np.sign(q - 0.5) * np.log1p(-2.0 * abs(q - 0.5))
+
+
+@pytest.fixture(scope="module", params=["normal", "laplace"])
+def fitted_family(request):
+    return request.param, SculptRegressor(distribution=request.param, **FIT).fit(X, Y)
+
+
+@settings(max_examples=20, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(Xnew=arrays(np.float64, (5, 4), elements=st.floats(-1e6, 1e6)),
-       levels=st.lists(st.floats(0.01, 0.99), min_size=2, max_size=4, unique=True))
-def test_finite_outputs_and_nested_intervals(fitted, Xnew, levels):
+       levels=st.lists(st.floats(0.01, 0.99), min_size=1, max_size=4, unique=True))
+def test_intervals_and_quantiles_are_those_of_the_predicted_family(fitted_family, Xnew, levels):
+    # Interval bounds and quantiles come from predict_dist and from the standard
+    # family; both must be the closed-form ones of (mean, risk), far from the data too.
+    family, fitted = fitted_family
     mean, risk = fitted.predict(Xnew, return_risk=True)
     assert np.all(np.isfinite(mean)) and np.all(np.isfinite(risk)) and np.all(risk > 0)
-    bounds = [fitted.predict_interval(Xnew, confidence_level=c) for c in sorted(levels)]
-    for lower, upper in bounds:
-        assert np.all(lower <= mean) and np.all(mean <= upper)
-    for (lo_a, up_a), (lo_b, up_b) in itertools.pairwise(bounds):
-        assert np.all(lo_b <= lo_a) and np.all(up_a <= up_b)
+    for c in levels:
+        lower, upper = fitted.predict_interval(Xnew, confidence_level=c)
+        tol = dict(rtol=1e-6, atol=1e-9 * (1.0 + np.abs(mean).max()))
+        np.testing.assert_allclose(lower, _hand_quantile(family, mean, risk, 0.5 - c / 2), **tol)
+        np.testing.assert_allclose(upper, _hand_quantile(family, mean, risk, 0.5 + c / 2), **tol)
+    quantiles = fitted.predict_quantiles(Xnew, levels)
+    for j, q in enumerate(levels):
+        np.testing.assert_allclose(
+            quantiles[:, j], _hand_quantile(family, mean, risk, q),
+            rtol=1e-6, atol=1e-9 * (1.0 + np.abs(mean).max()),
+        )

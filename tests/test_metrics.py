@@ -7,7 +7,7 @@ import pytest
 from properscoring import crps_gaussian
 from scipy import integrate, stats
 
-from sculpt_sklearn import metrics, sculpt
+from sculpt_sklearn import sculpt
 from sculpt_sklearn.metrics import (
     calibration_curve,
     calibration_error,
@@ -20,6 +20,7 @@ from sculpt_sklearn.metrics import (
     sharpness,
     uncertainty_metrics,
 )
+from sculpt_sklearn.metrics._calibration import _area_between
 
 Z90 = 1.6448536269514722  # scipy.stats.norm.ppf(0.95), written out
 
@@ -236,7 +237,7 @@ def test_miscalibration_area_handles_crossings_by_hand():
     # |d| on [0, 0.5]: area 0.5 * 0.5 * 0.25; on [0.5, 1] d crosses zero at 0.5 + 0.5/3:
     # two triangles 0.5 * (1/6) * 0.25 + 0.5 * (1/3) * 0.5
     expected = 0.0625 + 0.5 * (1 / 6) * 0.25 + 0.5 * (1 / 3) * 0.5
-    assert metrics._area_between(x, d)[0] == pytest.approx(expected)
+    assert _area_between(x, d)[0] == pytest.approx(expected)
 
 
 def test_sharpness_by_hand():
@@ -315,19 +316,37 @@ def test_bad_sample_weight_is_refused(predictions):
         nll(*predictions, sample_weight=np.ones(3))
 
 
-def test_uncertainty_metrics_collects_every_metric(predictions):
+def test_uncertainty_metrics_matches_independent_formulas(predictions):
+    # Every entry against scipy.stats / closed forms written here, for Laplace at 80%.
+    y_true, y_mean, y_std = predictions
     table = uncertainty_metrics(*predictions, distribution="laplace", confidence_level=0.8)
-    assert table == {
-        "nll": nll(*predictions, distribution="laplace"),
-        "crps": crps(*predictions, distribution="laplace"),
-        "coverage": coverage(*predictions, distribution="laplace", confidence_level=0.8),
-        "interval_width": interval_width(
-            *predictions, distribution="laplace", confidence_level=0.8
+    b = y_std / math.sqrt(2.0)  # Laplace scale of std y_std
+    ref = stats.laplace(y_mean, b)
+    z = np.abs(y_true - y_mean) / b
+    lower, upper = ref.ppf(0.1), ref.ppf(0.9)
+    inside = (y_true >= lower) & (y_true <= upper)
+    levels = np.linspace(0, 1, 100)
+    observed = np.array([
+        np.mean((y_true >= ref.interval(p)[0]) & (y_true <= ref.interval(p)[1]))
+        for p in levels
+    ])
+    fine = np.linspace(0, 1, 1_000_001)
+    gap = np.abs(np.interp(fine, levels, observed) - fine)
+    expected = {
+        "nll": -np.mean(ref.logpdf(y_true)),
+        # CRPS of Laplace(mu, b) at y: b * (|z| + exp(-|z|) - 3/4)
+        "crps": np.mean(b * (z + np.exp(-z) - 0.75)),
+        "coverage": np.mean(inside),
+        "interval_width": np.mean(upper - lower),
+        "interval_score": np.mean(
+            (upper - lower)
+            + 10.0 * np.maximum(lower - y_true, 0)
+            + 10.0 * np.maximum(y_true - upper, 0)
         ),
-        "interval_score": interval_score(
-            *predictions, distribution="laplace", confidence_level=0.8
-        ),
-        "calibration_error": calibration_error(*predictions, distribution="laplace"),
-        "miscalibration_area": miscalibration_area(*predictions, distribution="laplace"),
-        "sharpness": sharpness(*predictions),
+        "calibration_error": np.mean(np.abs(observed - levels)),
+        "miscalibration_area": np.sum(0.5 * (gap[1:] + gap[:-1]) * np.diff(fine)),
+        "sharpness": math.sqrt(np.mean(y_std**2)),
     }
+    assert set(table) == set(expected)
+    for name, value in expected.items():
+        assert table[name] == pytest.approx(value, rel=1e-9, abs=1e-7), name

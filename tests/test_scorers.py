@@ -4,18 +4,21 @@ import numpy as np
 import pytest
 import sklearn
 from helpers import Miscalibrated, Oracle
+from scipy import stats
 from sklearn.exceptions import UnsetMetadataPassedError
 from sklearn.linear_model import LinearRegression
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from sculpt_sklearn import SculptRegressor
+from sculpt_sklearn import SculptRegressor, metrics
+from sculpt_sklearn.calibration import RecalibratedRegressor
 from sculpt_sklearn.datasets import make_heteroscedastic
 from sculpt_sklearn.metrics import (
     calibration_error,
     coverage,
     crps,
+    evaluate_uncertainty,
     interval_score,
     interval_score_scorer,
     make_uncertainty_scorer,
@@ -249,3 +252,78 @@ def test_grid_search_forwards_sample_weight_to_the_scorer_without_routing(oracle
         for i, factor in enumerate([0.5, 1.0]):
             expected = -nll(y[test], X[test, 0], factor * X[test, 1], sample_weight=w[test])
             assert search.cv_results_[f"split{fold}_test_score"][i] == pytest.approx(expected)
+
+
+# ------------------------------------------- isotonic recalibration: what it predicts
+@pytest.fixture
+def isotonic_fit():
+    """An isotonic RecalibratedRegressor on uniform noise (the Normal family misfits it)."""
+    rng = np.random.default_rng(0)
+    n = 400
+    mean = rng.normal(size=n)
+    std = rng.uniform(0.5, 2.0, size=n)
+    X = np.column_stack([mean, std])
+    y = mean + std * rng.uniform(-2.5, 2.5, size=n)
+    est = RecalibratedRegressor(Oracle().fit(X, y), method="isotonic", cv="prefit")
+    return est.fit(X[:200], y[:200]), X[200:], y[200:]
+
+
+def _recalibrated_crps_by_integral(est, X, y):
+    """CRPS = integral of (F(t) - 1{t >= y})^2 dt with F = map(Phi((t - mean) / std))."""
+    calibrator = est.calibrators_[0]
+    knots_x = np.concatenate([[0.0], calibrator.X_thresholds_, [1.0]])
+    knots_y = np.concatenate([[0.0], calibrator.y_thresholds_, [1.0]])
+    mean, std = X[:, 0], X[:, 1]
+    t = mean[:, None] + std[:, None] * np.linspace(-12.0, 12.0, 24001)[None, :]
+    cdf = np.interp(stats.norm.cdf((t - mean[:, None]) / std[:, None]), knots_x, knots_y)
+    integrand = (cdf - (t >= y[:, None])) ** 2
+    return np.mean(np.trapezoid(integrand, t, axis=1))
+
+
+def test_isotonic_crps_scorer_scores_the_recalibrated_distribution(isotonic_fit):
+    est, X, y = isotonic_fit
+    expected = _recalibrated_crps_by_integral(est, X, y)
+    # the closed form of the base family at the recalibrated std is ~1% off here
+    mean, std = est.predict(X, return_std=True)
+    assert crps(y, mean, std) != pytest.approx(expected, rel=3e-3)
+    assert -neg_crps_scorer(est, X, y) == pytest.approx(expected, rel=1e-3)
+    in_pipeline = make_pipeline(FunctionTransformer(), est)
+    assert -neg_crps_scorer(in_pipeline, X, y) == pytest.approx(expected, rel=1e-3)
+
+
+def test_isotonic_interval_scorers_use_the_recalibrated_interval(isotonic_fit):
+    est, X, y = isotonic_fit
+    lower, upper = est.predict_interval(X, confidence_level=0.8)
+    alpha = 0.2
+    inside = np.mean((y >= lower) & (y <= upper))
+    score = np.mean(
+        (upper - lower)
+        + 2 / alpha * np.maximum(lower - y, 0)
+        + 2 / alpha * np.maximum(y - upper, 0)
+    )
+    scorer = make_uncertainty_scorer
+    assert scorer("coverage", greater_is_better=True, confidence_level=0.8)(
+        est, X, y
+    ) == pytest.approx(inside)
+    assert -scorer("interval_width", confidence_level=0.8)(est, X, y) == pytest.approx(
+        np.mean(upper - lower)
+    )
+    assert -scorer("interval_score", confidence_level=0.8)(est, X, y) == pytest.approx(score)
+
+
+@pytest.mark.parametrize("metric", ["nll", "calibration_error", "miscalibration_area"])
+def test_isotonic_density_scorers_refuse_with_advice(isotonic_fit, metric):
+    est, X, y = isotonic_fit
+    with pytest.raises(ValueError, match="neg_crps_scorer.*method='scale'"):
+        make_uncertainty_scorer(metric)(est, X, y)
+    # a family given on purpose is scored as asked
+    mean, std = est.predict(X, return_std=True)
+    fixed = make_uncertainty_scorer(metric, distribution="normal")(est, X, y)
+    assert fixed == pytest.approx(-getattr(metrics, metric)(y, mean, std))
+
+
+def test_isotonic_evaluate_uncertainty_needs_a_family(isotonic_fit):
+    est, X, y = isotonic_fit
+    with pytest.raises(ValueError, match="evaluate_uncertainty.*distribution"):
+        evaluate_uncertainty(est, X, y)
+    assert np.isfinite(evaluate_uncertainty(est, X, y, distribution="normal")["nll"])
