@@ -10,6 +10,10 @@ TORCH_SPEC ?= torch==2.13.0
 EXTRAS ?= dev,plot,dask
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.sculpt-installed
+# pytest worker processes (pytest-xdist; 0 runs in one process) and extra
+# arguments, e.g. `make test PYTEST_WORKERS=1 PYTEST_ARGS="tests/test_metrics.py -x"`.
+PYTEST_WORKERS ?= 2
+PYTEST_ARGS ?=
 # One torch thread per process: on 2 cores, torch's default thread pool spin-waits
 # and small training steps run 30-60x slower under any other load.
 THREADS_ENV := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
@@ -34,7 +38,7 @@ demo: $(STAMP)
 	$(THREADS_ENV) $(PY) examples/quickstart.py
 
 test: $(STAMP)
-	$(THREADS_ENV) $(PY) -m pytest -n 2 -q
+	$(THREADS_ENV) $(PY) -m pytest -n $(PYTEST_WORKERS) -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
