@@ -10,15 +10,21 @@ TORCH_SPEC ?= torch==2.13.0
 EXTRAS ?= dev,plot,dask
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.sculpt-installed
+# pytest worker processes (pytest-xdist; 0 runs in one process) and extra
+# arguments, e.g. `make test PYTEST_WORKERS=1 PYTEST_ARGS="tests/test_metrics.py -x"`.
+PYTEST_WORKERS ?= 2
+PYTEST_ARGS ?=
 # One torch thread per process: on 2 cores, torch's default thread pool spin-waits
 # and small training steps run 30-60x slower under any other load.
 THREADS_ENV := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-.PHONY: help install demo test lint format clean
+.PHONY: help install demo test test-oldest test-oldest-fast lint format clean
 
 help:
 	@echo "make demo   - set up .venv and run examples/quickstart.py"
 	@echo "make test   - set up .venv and run the test suite"
+	@echo "make test-oldest      - the suite with the lowest supported versions (.venv-oldest)"
+	@echo "make test-oldest-fast - the same without the example scripts (what CI runs)"
 	@echo "make lint   - ruff check"
 
 $(STAMP): pyproject.toml Makefile
@@ -34,7 +40,7 @@ demo: $(STAMP)
 	$(THREADS_ENV) $(PY) examples/quickstart.py
 
 test: $(STAMP)
-	$(THREADS_ENV) $(PY) -m pytest -n 2 -q
+	$(THREADS_ENV) $(PY) -m pytest -n $(PYTEST_WORKERS) -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
@@ -43,7 +49,29 @@ format: $(STAMP)
 	$(PY) -m ruff format .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist *.egg-info
+	rm -rf $(VENV) $(OLDEST_VENV) .pytest_cache .ruff_cache .hypothesis build dist *.egg-info
+
+# ------------------------------------------------------------ oldest versions
+# Its own venv with the lowest versions pyproject.toml allows (ci/oldest-constraints.txt
+# says which and why), to check that the lower bounds hold; `make test` has the newest.
+OLDEST_VENV ?= .venv-oldest
+OLDEST_CONSTRAINTS := ci/oldest-constraints.txt
+OLDEST_PY := $(OLDEST_VENV)/bin/python
+OLDEST_STAMP := $(OLDEST_VENV)/.sculpt-installed
+# The fast subset: every test but the example scripts (test_examples.py, marked slow).
+OLDEST_FAST_ARGS ?= -m "not slow"
+
+$(OLDEST_STAMP): pyproject.toml Makefile $(OLDEST_CONSTRAINTS)
+	@test -x $(OLDEST_PY) || $(PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_PY) -m pip install -q --upgrade pip
+	$(OLDEST_PY) -m pip install -q -c $(OLDEST_CONSTRAINTS) -e ".[$(EXTRAS)]"
+	@touch $(OLDEST_STAMP)
+
+test-oldest: $(OLDEST_STAMP)
+	$(THREADS_ENV) $(OLDEST_PY) -m pytest -n $(PYTEST_WORKERS) -q $(PYTEST_ARGS)
+
+test-oldest-fast: $(OLDEST_STAMP)
+	$(THREADS_ENV) $(OLDEST_PY) -m pytest -n $(PYTEST_WORKERS) -q $(OLDEST_FAST_ARGS) $(PYTEST_ARGS)
 
 # ---------------------------------------------------------------- benchmarks
 # NGBoost pins scikit-learn < 1.7 and pandas < 3, so it gets its own venv; only

@@ -440,6 +440,11 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
             )
+            if not np.any(sample_weight):  # scikit-learn 1.6 lets all-zero weights through
+                raise ValueError(
+                    "sample_weight must contain at least one non-zero weight; all "
+                    f"{sample_weight.size} are zero. Give the rows to train on a positive weight."
+                )
         n_rows = None if incremental else X.shape[0]
         if continuing:
             if y2d.shape[1] != self.n_outputs_:

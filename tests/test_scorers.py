@@ -174,10 +174,13 @@ def test_model_selection_with_sculpt_regressor(small_data, in_pipeline, routing)
         assert np.all(np.isfinite(scores)) and scores.shape == (2,)
 
         cv = KFold(2)
+        # params={}: scikit-learn 1.6.0's cross_validate fails on the default
+        # params=None when routing is enabled (fixed in 1.6.1).
         result = cross_validate(
             est, X, y, cv=cv, return_estimator=True, error_score="raise",
             scoring={"nll": neg_nll_scorer, "crps": neg_crps_scorer,
                      "interval": interval_score_scorer, "r2": "r2"},
+            params={},
         )
         for fold, (_, test) in enumerate(cv.split(X)):
             fitted = result["estimator"][fold]
