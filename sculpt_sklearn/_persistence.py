@@ -69,3 +69,78 @@ def check_compatible(state: dict[str, Any], distribution: dict[str, Any], loss: 
 def as_array(t: torch.Tensor) -> np.ndarray:
     """A saved tensor as a float64 NumPy array."""
     return t.double().numpy()
+
+
+# -- the built-in model's input encoder as plain data ---------------------------------
+#: Classes an encoder state may name; nothing else is ever built from a file.
+_ENCODER_CLASSES = {
+    "sculpt_sklearn._preprocess.TabularPreprocessor",
+    "sklearn.preprocessing._data.QuantileTransformer",
+    "sklearn.impute._base.SimpleImputer",
+    "sklearn.impute._base.MissingIndicator",
+    "sklearn.preprocessing._encoders.OrdinalEncoder",
+}
+
+
+def _qualname(obj: Any) -> str:
+    return f"{type(obj).__module__}.{type(obj).__qualname__}"
+
+
+def to_plain(obj: Any) -> Any:
+    """``obj`` as tensors, numbers, strings, lists and dicts (``weights_only``-safe).
+
+    Handles the fitted scikit-learn objects of the input encoder (by their
+    pickled state), NumPy arrays (numeric as tensors, text and object as
+    lists), NumPy scalars and dtypes.
+    """
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        if obj.dtype.kind in "biuf":
+            return {"__ndarray__": torch.from_numpy(np.ascontiguousarray(obj).copy())}
+        return {"__ndarray_list__": [to_plain(v) for v in obj.tolist()],
+                "dtype": "object" if obj.dtype.kind == "O" else str(obj.dtype)}
+    if isinstance(obj, np.dtype) or (isinstance(obj, type) and issubclass(obj, np.generic)):
+        return {"__dtype__": np.dtype(obj).str, "instance": isinstance(obj, np.dtype)}
+    if isinstance(obj, (list, tuple)):
+        items = [to_plain(v) for v in obj]
+        return items if isinstance(obj, list) else {"__tuple__": items}
+    if isinstance(obj, dict):
+        return {"__dict__": [[to_plain(k), to_plain(v)] for k, v in obj.items()]}
+    name = _qualname(obj)
+    if name in _ENCODER_CLASSES:
+        return {"__object__": name, "state": to_plain(obj.__getstate__())}
+    raise TypeError(f"Cannot store a {name} in a weights file.")
+
+
+def from_plain(data: Any) -> Any:
+    """Inverse of :func:`to_plain`; builds only the allow-listed encoder classes."""
+    if isinstance(data, list):
+        return [from_plain(v) for v in data]
+    if not isinstance(data, dict):
+        return data
+    if "__ndarray__" in data:
+        return data["__ndarray__"].numpy().copy()
+    if "__ndarray_list__" in data:
+        return np.asarray([from_plain(v) for v in data["__ndarray_list__"]], dtype=data["dtype"])
+    if "__dtype__" in data:
+        dtype = np.dtype(data["__dtype__"])
+        return dtype if data["instance"] else dtype.type
+    if "__tuple__" in data:
+        return tuple(from_plain(v) for v in data["__tuple__"])
+    if "__dict__" in data:
+        return {from_plain(k): from_plain(v) for k, v in data["__dict__"]}
+    if "__object__" in data:
+        name = data["__object__"]
+        if name not in _ENCODER_CLASSES:
+            raise ValueError(f"The weights file names a class {name!r} that is not allowed.")
+        import importlib
+
+        module_name, _, cls_name = name.rpartition(".")
+        cls = getattr(importlib.import_module(module_name), cls_name)
+        obj = cls.__new__(cls)
+        obj.__setstate__(from_plain(data["state"]))
+        return obj
+    raise ValueError("Unrecognised entry in a weights file.")

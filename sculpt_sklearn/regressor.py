@@ -40,7 +40,9 @@ from ._persistence import (
     as_array,
     check_compatible,
     describe_distribution,
+    from_plain,
     read_params,
+    to_plain,
     write_params,
 )
 from ._predict import member_moments, resolve_predict_dtype
@@ -491,6 +493,10 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
                 validate_data, self, X, y, reset=reset, dtype=np.float32, multi_output=True,
                 y_numeric=True, ensure_min_samples=min_samples,
             )
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
         X = self._raw_table(X, reset=reset)
         y = validate_input(_check_y, y, multi_output=True, y_numeric=True, estimator=self)
         validate_input(check_consistent_length, X, y)
@@ -513,11 +519,22 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
             X = np.asarray(X)
             if X.dtype.kind not in "biufcOUSb":
                 X = X.astype(object)
+            if X.ndim == 1:
+                raise ValueError(
+                    f"Expected a 2-D X, got a 1-D array of {X.shape[0]} values: Reshape your "
+                    "data either using X.reshape(-1, 1) if it has a single feature or "
+                    "X.reshape(1, -1) if it contains a single sample."
+                )
             if X.ndim != 2:
                 raise ValueError(
                     f"X must be 2-D (n_samples, n_features); flatten extra axes, e.g. "
                     f"X.reshape(len(X), -1). (Found array with dim {X.ndim}.)"
                 )
+        if X.shape[1] == 0:
+            raise ValueError(
+                f"X has no columns; pass at least one feature. (Found array with 0 "
+                f"feature(s) (shape={X.shape}) while a minimum of 1 is required.)"
+            )
         validate_input(validate_data, self, X, reset=reset, skip_check_array=True)
         return X
 
@@ -598,6 +615,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         y_scale: np.ndarray,
         y_ndim: int,
         n_rows: int | None = None,
+        module_init: dict[str, Any] | None = None,
     ) -> None:
         """Resolve the parameters and build a fresh net (module, optimizer, callbacks).
 
@@ -625,7 +643,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         self._seed_sequence = np.random.default_rng(self._seed)
         with torch.random.fork_rng(devices=self._rng_devices()):
             torch.manual_seed(self._seed)
-            module_kwargs = groups["module"]
+            module_kwargs = {**groups["module"], **(module_init or {})}
             if self.module is None:
                 module_kwargs = tabm_module_kwargs(
                     X, self.preprocessor_.n_numeric_out_, self.preprocessor_.cat_cardinalities_,
@@ -777,6 +795,8 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
             "feature_names_in": None if names is None else [str(n) for n in names],
             "n_iter": int(self.n_iter_),
             "predict_dtype": self.predict_dtype_,
+            "module_init": self._module_init,
+            "encoder": to_plain(self.preprocessor_) if self.module is None else None,
         })
 
     def load_params(self, f: Any) -> SculptRegressor:
@@ -804,8 +824,22 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         state = read_params(f)
         check_compatible(state, describe_distribution(get_distribution(self.distribution)),
                          self.loss)
-        probe = np.zeros((2, state["n_features_in"]), dtype=np.float32)
-        self._build(probe, as_array(state["y_loc"]), as_array(state["y_scale"]), state["y_ndim"])
+        if (self.module is None) != (state["encoder"] is not None):
+            raise ValueError(
+                "The saved weights are those of "
+                + ("the built-in model (module=None)" if state["encoder"] is not None
+                   else "a user's module")
+                + ", but this estimator has "
+                + ("module=None" if self.module is None else f"module={self.module!r}")
+                + "; create it with the same module as the one that saved them."
+            )
+        width = state["n_features_in"]
+        if self.module is None:
+            self.preprocessor_ = from_plain(state["encoder"])
+            width = self.preprocessor_.n_numeric_out_ + len(self.preprocessor_.cat_cardinalities_)
+        probe = np.zeros((2, width), dtype=np.float32)
+        self._build(probe, as_array(state["y_loc"]), as_array(state["y_scale"]), state["y_ndim"],
+                    module_init=state["module_init"])
         try:
             self.net_.module_.load_state_dict(state["module"])
         except RuntimeError as exc:

@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse
 from sklearn.exceptions import NotFittedError
 from torch import nn
 
-from sculpt_sklearn import SculptRegressor
+from sculpt_sklearn import MLP, SculptRegressor
 from sculpt_sklearn.datasets import make_heteroscedastic
 
 FAST = dict(max_epochs=3, random_state=0)
@@ -69,19 +70,25 @@ frame_with_text = pd.DataFrame({"a": X[:, 0], "b": ["x"] * len(X)})
 
 # (id, action, exception type, message pattern)
 CASES = [
-    ("nan-in-X", lambda: SculptRegressor(**FAST).fit(with_value(X, (0, 0), np.nan), Y),
-     ValueError, "Input X contains NaN"),
-    ("inf-in-X", lambda: SculptRegressor(**FAST).fit(with_value(X, (0, 0), np.inf), Y),
+    ("nan-in-X-with-own-module",
+     lambda: SculptRegressor(MLP, **FAST).fit(with_value(X, (0, 0), np.nan), Y),
+     ValueError, "holds NaN or infinite values: impute X.*Input X contains NaN"),
+    ("inf-in-X-with-own-module",
+     lambda: SculptRegressor(MLP, **FAST).fit(with_value(X, (0, 0), np.inf), Y),
      ValueError, "holds NaN or infinite values: impute X.*Input X contains infinity"),
+    ("inf-in-X", lambda: SculptRegressor(**FAST).fit(with_value(X, (0, 0), np.inf), Y),
+     ValueError, "Column 0 holds infinite values; replace them with NaN"),
     ("nan-in-y", lambda: SculptRegressor(**FAST).fit(X, with_value(Y, 0, np.nan)),
      ValueError, "holds NaN or infinite values.*Input y contains NaN"),
     ("inf-in-y", lambda: SculptRegressor(**FAST).fit(X, with_value(Y, 0, np.inf)),
      ValueError, "holds NaN or infinite values.*Input y contains infinity"),
-    ("nan-in-X-at-predict", lambda: fitted().predict(with_value(X, (0, 0), np.nan)),
+    ("nan-in-X-at-predict-with-own-module",
+     lambda: SculptRegressor(MLP, **FAST).fit(X, Y).predict(with_value(X, (0, 0), np.nan)),
      ValueError, "Input X contains NaN"),
-    ("text-column", lambda: SculptRegressor(**FAST).fit(frame_with_text, Y),
-     ValueError, "needs numeric X and y.*OneHotEncoder"),
-    ("object-dtype-with-strings", lambda: SculptRegressor(**FAST).fit(object_strings, Y),
+    ("text-column-with-own-module", lambda: SculptRegressor(MLP, **FAST).fit(frame_with_text, Y),
+     ValueError, "needs numeric X and y.*OneHotEncoder.*default module"),
+    ("object-dtype-with-strings-with-own-module",
+     lambda: SculptRegressor(MLP, **FAST).fit(object_strings, Y),
      ValueError, "needs numeric X and y.*could not convert string to float"),
     ("string-y", lambda: SculptRegressor(**FAST).fit(X, np.array(["a"] * len(X))),
      ValueError, "y must hold numbers.*encode a text target"),
@@ -120,7 +127,7 @@ CASES = [
     ("unknown-loss", lambda: SculptRegressor(loss="mse", **FAST).fit(X, Y),
      ValueError, "'loss' parameter of SculptRegressor must be"),
     ("n-layers-below-1", lambda: SculptRegressor(n_layers=0, **FAST).fit(X, Y),
-     ValueError, "'n_layers' parameter of SculptRegressor must be an int in the range"),
+     ValueError, "'n_layers' parameter of SculptRegressor must be a str among {'auto'} or an int"),
     ("confidence-level-outside-0-1", lambda: fitted().predict_interval(X, confidence_level=1.2),
      ValueError, "strictly between 0 and 1"),
     ("module-forward-raises", lambda: SculptRegressor(RaisingNet, **FAST).fit(X, Y),
@@ -130,8 +137,13 @@ CASES = [
     ("module-without-linear-layer", lambda: SculptRegressor(NoLinearNet, **FAST).fit(X, Y),
      ValueError, "No nn.Linear layer found.*layer="),
     ("typo-in-prefixed-parameter",
-     lambda: SculptRegressor(module__hiden_layer_sizes=(3,), **FAST).fit(X, Y),
+     lambda: SculptRegressor(MLP, module__hiden_layer_sizes=(3,), **FAST).fit(X, Y),
      ValueError, "Did you mean module__hidden_layer_sizes"),
+    ("no-informative-column", lambda: SculptRegressor(**FAST).fit(np.ones((60, 3)), Y),
+     ValueError, "No column of X varies"),
+    ("sparse-X-with-default-model",
+     lambda: SculptRegressor(**FAST).fit(scipy.sparse.csr_matrix(X), Y),
+     TypeError, "does not take sparse X"),
     ("predict-before-fit", lambda: SculptRegressor().predict(X),
      NotFittedError, "not fitted yet.*Call 'fit'"),
     ("n-samples-in-sample-not-positive", lambda: fitted().sample(X, n_samples=0),

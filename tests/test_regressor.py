@@ -74,8 +74,16 @@ def test_default_estimator_predicts_mean_and_positive_risk(fitted, data):
     mean3, std = fitted.predict(X, return_std=True)
     assert mean.shape == risk.shape == (len(X),)
     np.testing.assert_array_equal(mean, mean2)
-    np.testing.assert_array_equal(risk, std)
     np.testing.assert_array_equal(mean, mean3)
+    # The default is an ensemble: the total std adds the members' spread to the risk.
+    u = fitted.predict_uncertainty(X)
+    np.testing.assert_array_equal(u.aleatoric, risk)
+    np.testing.assert_array_equal(u.total, std)
+    np.testing.assert_allclose(std**2, risk**2 + u.epistemic**2, rtol=1e-12)
+    assert np.all(u.epistemic > 0) and np.all(std > risk)
+    both = fitted.predict(X, return_risk=True, return_std=True)
+    np.testing.assert_array_equal(both[1], risk)
+    np.testing.assert_array_equal(both[2], std)
     assert np.all(risk > 0) and np.all(np.isfinite(risk))
     assert fitted.n_features_in_ == X.shape[1]
     assert fitted.n_outputs_ == 1
@@ -110,7 +118,7 @@ def test_learns_the_noise_level(hetero_data):
 
 def test_predict_dist_interval_and_sample_agree(fitted, data):
     X = data[0][:50]
-    mean, std = fitted.predict(X, return_risk=True)
+    mean, std = fitted.predict(X, return_std=True)  # the total std, which intervals use
     dist = fitted.predict_dist(X)
     np.testing.assert_allclose(dist.mean(), mean, rtol=1e-12)
     np.testing.assert_allclose(dist.std(), std, rtol=1e-12)
@@ -160,7 +168,7 @@ def test_lazy_module_works(data):
 
 def test_default_mlp_hidden_sizes(data):
     X, y, _ = data
-    reg = SculptRegressor(module__hidden_layer_sizes=(9, 4), **FAST).fit(X, y)
+    reg = SculptRegressor(MLP, module__hidden_layer_sizes=(9, 4), **FAST).fit(X, y)
     linears = [m for m in reg.module_.model.modules() if isinstance(m, nn.Linear)]
     assert [m.out_features for m in linears] == [9, 4, 1]
     assert isinstance(reg.module_.model, MLP)
@@ -226,7 +234,7 @@ def test_set_params_in_pipeline_routes_prefixed_params():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"module__hiden_layer_sizes": (3,)}, "Did you mean module__hidden_layer_sizes"),
+        ({"module__d_blok": 64}, "Did you mean module__d_block"),
         ({"modul__hidden": 3}, "Unknown parameter 'modul__hidden'"),
         ({"max_epoch": 3}, "Did you mean max_epochs"),
         ({"optimizer__betaz": (0.9, 0.9)}, "Did you mean optimizer__betas"),
@@ -555,12 +563,21 @@ def test_calibrate_risk_is_the_likelihood_factor_on_held_out_rows(data):
     ("n_rows", "expected"),
     [(300, (1000, 32, 3e-3, 50)), (1500, (300, 32, 3e-3, 20)), (2500, (300, 64, 1e-3, 20))],
 )
-def test_auto_training_parameters_follow_the_number_of_rows(n_rows, expected):
+def test_auto_training_parameters_of_a_plain_module_follow_the_number_of_rows(n_rows, expected):
     X, y, _ = make_heteroscedastic(n_samples=n_rows, random_state=0)
-    reg = SculptRegressor(max_epochs=1, random_state=0).fit(X, y)
+    reg = SculptRegressor(MLP, max_epochs=1, random_state=0).fit(X, y)
     _, batch_size, lr, patience = expected
     assert (reg.net_.batch_size, reg.net_.lr) == (batch_size, lr)
     assert dict(reg.net_.callbacks_)["early_stopping"].patience == patience
-    schedule = resolve_schedule(SculptRegressor().get_params(), n_rows)
+    schedule = resolve_schedule(SculptRegressor(MLP).get_params(), n_rows)
     assert tuple(schedule[k] for k in ("max_epochs", "batch_size", "lr", "n_iter_no_change")) \
         == expected
+
+
+@pytest.mark.parametrize("n_rows", [300, 2500])
+def test_the_default_model_trains_with_its_own_rule_for_its_rows(n_rows):
+    X, y, _ = make_heteroscedastic(n_samples=n_rows, random_state=0)
+    reg = SculptRegressor(max_epochs=1, random_state=0).fit(X, y)
+    rule = resolve_schedule(SculptRegressor().get_params(), n_rows, default_model=True)
+    assert (reg.net_.batch_size, reg.net_.lr) == (rule["batch_size"], rule["lr"])
+    assert dict(reg.net_.callbacks_)["early_stopping"].patience == rule["n_iter_no_change"]

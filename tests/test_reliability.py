@@ -5,11 +5,12 @@ import pickle
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from skorch.callbacks import Callback
 
-from sculpt_sklearn import SculptRegressor
+from sculpt_sklearn import MLP, SculptRegressor
 from sculpt_sklearn.datasets import make_heteroscedastic
 
 X, Y, _ = make_heteroscedastic(n_samples=300, random_state=0)
@@ -93,17 +94,35 @@ def test_early_stopping_is_not_reported_as_an_interrupt():
 
 
 def test_save_params_load_params_with_weights_only(tmp_path):
-    reg = SculptRegressor(max_epochs=5, module__hidden_layer_sizes=(16,), random_state=0)
+    reg = SculptRegressor(MLP, max_epochs=5, module__hidden_layer_sizes=(16,), random_state=0)
     reg.fit(X, Y)
     path = tmp_path / "weights.pt"
     reg.save_params(path)
     # The file is plain data: loadable by torch's safe loader.
     state = torch.load(path, weights_only=True)
     assert set(state) >= {"module", "y_loc", "y_scale"}
-    loaded = SculptRegressor(module__hidden_layer_sizes=(16,)).load_params(path)
+    loaded = SculptRegressor(MLP, module__hidden_layer_sizes=(16,)).load_params(path)
     np.testing.assert_array_equal(loaded.predict(X, return_risk=True)[1],
                                   reg.predict(X, return_risk=True)[1])
     assert loaded.n_features_in_ == 4
+
+
+def test_default_model_on_a_raw_frame_round_trips_through_a_weights_file(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(X, columns=list("abcd"))
+    frame["colour"] = pd.Categorical(rng.choice(["red", "blue"], len(frame)))
+    frame["text"] = rng.choice(["u", "v", None], len(frame))
+    frame.loc[::7, "a"] = np.nan
+    reg = SculptRegressor(max_epochs=3, random_state=0).fit(frame, Y)
+    path = tmp_path / "weights.pt"
+    reg.save_params(path)
+    torch.load(path, weights_only=True)  # plain data, encoder included
+    loaded = SculptRegressor().load_params(path)
+    for a, b in zip(reg.predict(frame, return_risk=True, return_std=True),
+                    loaded.predict(frame, return_risk=True, return_std=True), strict=True):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="built-in model"):
+        SculptRegressor(MLP).load_params(path)
 
 
 def test_load_params_into_other_architecture_is_refused(tmp_path):
@@ -112,7 +131,7 @@ def test_load_params_into_other_architecture_is_refused(tmp_path):
     reg.save_params(buffer)
     buffer.seek(0)
     with pytest.raises(ValueError, match="same parameters"):
-        SculptRegressor(module__hidden_layer_sizes=(3,)).load_params(buffer)
+        SculptRegressor(module__d_block=32).load_params(buffer)
 
 
 def test_load_params_refuses_other_files(tmp_path):

@@ -6,7 +6,8 @@ import torch
 from skorch.callbacks import Callback
 from torch import nn
 
-from sculpt_sklearn import SculptRegressor
+from sculpt_sklearn import MLP, SculptRegressor
+from sculpt_sklearn._build import resolve_schedule
 from sculpt_sklearn.datasets import make_heteroscedastic
 
 X, Y, _ = make_heteroscedastic(n_samples=300, random_state=0)
@@ -93,12 +94,15 @@ def test_shape_probe_leaves_batchnorm_statistics_untouched():
     np.testing.assert_allclose(norm.running_mean.numpy(), expected, rtol=1e-5, atol=1e-6)
 
 
-def test_partial_fit_auto_schedule_does_not_depend_on_the_first_chunk_size():
-    big, _, _ = make_heteroscedastic(n_samples=5000, random_state=1)
-    reg = SculptRegressor(random_state=0)
-    reg.partial_fit(X[:100], Y[:100])
-    streamed = (reg.net_.batch_size, reg.net_.lr)
-    full = SculptRegressor(max_epochs=1, random_state=0).fit(big, np.zeros(len(big)) + big[:, 0])
-    assert streamed == (full.net_.batch_size, full.net_.lr) == (64, 1e-3)
-    explicit = SculptRegressor(batch_size=16, lr=5e-3, random_state=0).partial_fit(X, Y)
+@pytest.mark.parametrize("module", [None, MLP])
+def test_partial_fit_auto_schedule_does_not_depend_on_the_first_chunk_size(module):
+    big, _, _ = make_heteroscedastic(n_samples=3000, random_state=1)
+    small_first = SculptRegressor(module, random_state=0).partial_fit(X[:100], Y[:100])
+    large_first = SculptRegressor(module, random_state=0).partial_fit(big, big[:, 0])
+    assert (small_first.net_.batch_size, small_first.net_.lr) == \
+        (large_first.net_.batch_size, large_first.net_.lr)
+    # The documented streaming rule is the rule of the largest data.
+    rule = resolve_schedule(SculptRegressor(module).get_params(), 10**9, module is None)
+    assert (small_first.net_.batch_size, small_first.net_.lr) == (rule["batch_size"], rule["lr"])
+    explicit = SculptRegressor(module, batch_size=16, lr=5e-3, random_state=0).partial_fit(X, Y)
     assert (explicit.net_.batch_size, explicit.net_.lr) == (16, 5e-3)
