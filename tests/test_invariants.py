@@ -1,5 +1,7 @@
 """Property-based invariants of SculptRegressor (issue 7), with bounded example counts."""
 
+import functools
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,13 +23,24 @@ def fitted():
     return SculptRegressor(**FIT).fit(X, Y)
 
 
+@functools.cache
+def _reference():
+    return SculptRegressor(**FIT).fit(X, Y).predict(X, return_risk=True, return_std=True)
+
+
 @SETTINGS
-@given(a=st.floats(1e-3, 1e3), b=st.floats(-1e3, 1e3))
-def test_positive_affine_target_equivariance(a, b):
-    m, r = SculptRegressor(**FIT).fit(X, Y).predict(X, return_risk=True)
-    m2, r2 = SculptRegressor(**FIT).fit(X, a * Y + b).predict(X, return_risk=True)
+@given(log_a=st.floats(-9, 9), b=st.floats(-1e3, 1e3))
+def test_positive_affine_target_equivariance(log_a, b):
+    # y -> a*y + b for any scale (1e-9 .. 1e9): mean, risk and total std follow exactly
+    # (the target is standardised inside fit), whatever the units of y.
+    a = 10.0**log_a
+    m, r, s = _reference()
+    m2, r2, s2 = SculptRegressor(**FIT).fit(X, a * Y + b).predict(X, return_risk=True,
+                                                                     return_std=True)
     np.testing.assert_allclose(m2, a * m + b, rtol=1e-3, atol=1e-3 * (a + abs(b)))
     np.testing.assert_allclose(r2, a * r, rtol=1e-3)
+    np.testing.assert_allclose(s2, a * s, rtol=1e-3)
+    assert np.all(r2 > 0)
 
 
 @settings(max_examples=25, deadline=None, derandomize=True)
@@ -58,9 +71,9 @@ def fitted_family(request):
        levels=st.lists(st.floats(0.01, 0.99), min_size=1, max_size=4, unique=True))
 def test_intervals_and_quantiles_are_those_of_the_predicted_family(fitted_family, Xnew, levels):
     # Interval bounds and quantiles come from predict_dist and from the standard
-    # family; both must be the closed-form ones of (mean, risk), far from the data too.
+    # family; both must be the closed-form ones of (mean, total std), far from the data too.
     family, fitted = fitted_family
-    mean, risk = fitted.predict(Xnew, return_risk=True)
+    mean, risk = fitted.predict(Xnew, return_std=True)  # intervals use the total std
     assert np.all(np.isfinite(mean)) and np.all(np.isfinite(risk)) and np.all(risk > 0)
     for c in levels:
         lower, upper = fitted.predict_interval(Xnew, confidence_level=c)
