@@ -86,6 +86,13 @@ class TabularPreprocessor(BaseEstimator):
     those of the columns that had a missing value in ``fit``; a value missing
     at transform time in another column gets the column's median alone.
 
+    Numeric columns are mapped to a standard normal by their quantiles in
+    ``fit`` (TabM's recipe: robust to outliers and heavy tails). Outside the
+    range seen in ``fit`` that map is flat; there it continues linearly, one
+    unit per robust standard deviation (IQR / 1.349) of the column, so a row
+    far from the data stays far in the encoding (and the ensemble's members
+    can disagree about it: the epistemic part).
+
     Infinite values in a numeric column are refused: replace them with NaN
     (treated as missing) or with a finite number.
     """
@@ -200,6 +207,14 @@ class TabularPreprocessor(BaseEstimator):
                 subsample=10**9,
                 random_state=rng.randint(np.iinfo(np.int32).max),
             ).fit(X + noise)
+            # Beyond the range seen in fit the quantile map is flat (every larger
+            # value gives the same code), which would hide how far a row is from
+            # the data; continue it linearly there, one robust std per unit.
+            self._low = np.nanmin(X, axis=0)
+            self._high = np.nanmax(X, axis=0)
+            edges = self._quantile.transform(np.vstack([self._low, self._high]))
+            self._low_code, self._high_code = edges[0], edges[1]
+            self._tail_scale = _spread(X) / _IQR_PER_STD
             self._imputer = SimpleImputer(strategy="median").fit(self._quantile.transform(X))
         if (missing & observed).any():
             self._indicator = MissingIndicator(features="missing-only", error_on_new=False)
@@ -210,7 +225,13 @@ class TabularPreprocessor(BaseEstimator):
     def _transform_numeric(self, block: np.ndarray) -> list[np.ndarray]:
         out = []
         if self._quantile is not None:
-            out.append(self._imputer.transform(self._quantile.transform(block[:, self._varying])))
+            X = block[:, self._varying]
+            codes = self._quantile.transform(X)
+            with np.errstate(invalid="ignore"):
+                above, below = X > self._high, X < self._low
+            codes = np.where(above, self._high_code + (X - self._high) / self._tail_scale, codes)
+            codes = np.where(below, self._low_code - (self._low - X) / self._tail_scale, codes)
+            out.append(self._imputer.transform(codes))
         if self._indicator is not None:
             out.append(self._indicator.transform(block[:, self._observed]))
         return out
@@ -325,6 +346,10 @@ def _as_categories(values: np.ndarray, numbers: bool) -> np.ndarray:
     present = ~pd.isna(out)
     out[present] = out[present].astype(str)
     return out
+
+
+#: Interquartile range of the standard normal: IQR / this is a robust std.
+_IQR_PER_STD = 1.3489795003921634
 
 
 def _spread(X: np.ndarray) -> np.ndarray:

@@ -104,7 +104,13 @@ def test_heavy_tailed_column_ends_up_roughly_normal():
     levels = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
     np.testing.assert_allclose(np.quantile(z_fit, levels), stats.norm.ppf(levels), atol=0.05)
     np.testing.assert_allclose(np.quantile(z_new, levels), stats.norm.ppf(levels), atol=0.1)
-    assert np.abs(z_new).max() <= _BOUND + 1e-5
+    assert np.abs(z_fit).max() <= _BOUND + 1e-5
+    # New values beyond the fitted range continue linearly (one unit per robust std,
+    # IQR / 1.349), so distance from the data is kept: monotone and unbounded.
+    high, iqr = X.max(), np.subtract(*np.percentile(X, [75, 25]))
+    beyond = prep.transform(np.array([[high + iqr], [high + 10 * iqr]]))[:, 0]
+    np.testing.assert_allclose(np.diff(beyond), 9 * 1.3489795, rtol=1e-4)
+    assert beyond[0] > z_fit.max()
     # The map is itself estimated from 3000 rows: compare as two samples of 3000
     # (5% critical value of the two-sample Kolmogorov-Smirnov statistic).
     assert stats.kstest(z_new, "norm").statistic < 1.36 * np.sqrt(2 / 3000)
