@@ -55,6 +55,23 @@ def test_fit_and_predict_on_cuda(data):
 
 
 @needs_cuda
+def test_default_model_on_a_raw_frame_on_cuda(data, tmp_path):
+    import pandas as pd
+
+    X, y = data
+    frame = pd.DataFrame(X, columns=list("abcd"))
+    frame["colour"] = pd.Categorical(np.where(X[:, 0] > 0, "red", "blue"))
+    frame.loc[::9, "b"] = np.nan
+    reg = SculptRegressor(device="cuda", max_epochs=5, random_state=0).fit(frame, y)
+    u = reg.predict_uncertainty(frame)
+    assert np.all(u.epistemic > 0) and np.all(np.isfinite(u.total))
+    path = tmp_path / "weights.pt"
+    reg.save_params(path)
+    cpu = SculptRegressor().load_params(path)  # GPU weights onto the CPU
+    np.testing.assert_allclose(cpu.predict(frame), reg.predict(frame), rtol=1e-5, atol=1e-6)
+
+
+@needs_cuda
 def test_cuda_pickle_round_trip_on_gpu(data):
     X, y = data
     reg = SculptRegressor(device="cuda", max_epochs=3, random_state=0).fit(X, y)
