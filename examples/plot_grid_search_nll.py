@@ -11,8 +11,10 @@ own family (Normal, Laplace, ...), also when the estimator is the last step
 of a ``Pipeline``. Higher is better, as for every scikit-learn scorer.
 
 The grid mixes a network parameter (``module__hidden_layer_sizes``, routed to
-the built-in :class:`~sculpt_sklearn.MLP`) and the output family
-(``distribution``), both addressed through the pipeline step name ``reg``.
+the built-in :class:`~sculpt_sklearn.MLP`, named here with
+``SculptRegressor(MLP)``) and the output family (``distribution``), both
+addressed through the pipeline step name ``reg``. The plain MLP does not scale
+its inputs (the default model does), so a ``StandardScaler`` goes in front.
 """
 
 import os
@@ -24,7 +26,7 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sculpt_sklearn import SculptRegressor
+from sculpt_sklearn import MLP, SculptRegressor
 from sculpt_sklearn.datasets import make_heteroscedastic
 from sculpt_sklearn.metrics import neg_nll_scorer
 
@@ -41,7 +43,8 @@ X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_
 
 pipe = Pipeline([
     ("scale", StandardScaler()),
-    ("reg", SculptRegressor(batch_size=128, max_epochs=25 if FAST else 100, random_state=0)),
+    ("reg", SculptRegressor(MLP, batch_size=128, max_epochs=25 if FAST else 100,
+                            random_state=0)),
 ])
 param_grid = {
     "reg__module__hidden_layer_sizes": [(32,), (64, 64)],

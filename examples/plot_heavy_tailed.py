@@ -22,8 +22,6 @@ import os
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from sculpt_sklearn import SculptRegressor, sculpt
 from sculpt_sklearn.datasets import make_heteroscedastic
@@ -50,15 +48,12 @@ families = {
 }
 rows = []
 for label, family in families.items():
-    model = make_pipeline(
-        StandardScaler(),
-        SculptRegressor(distribution=family, batch_size=128,
-                        max_epochs=30 if FAST else 150, random_state=0),
-    ).fit(X_train, y_train)
-    reg, X_scaled = model[-1], model[0].transform(X_test)
-    mean, risk = reg.predict(X_scaled, return_risk=True)
-    nll = -np.mean(reg.predict_dist(X_scaled).logpdf(y_test))
-    lower, upper = reg.predict_interval(X_scaled, confidence_level=0.9)
+    reg = SculptRegressor(distribution=family, batch_size=128,
+                          max_epochs=10 if FAST else "auto", random_state=0)
+    reg.fit(X_train, y_train)
+    mean, risk = reg.predict(X_test, return_risk=True)
+    nll = -np.mean(reg.predict_dist(X_test).logpdf(y_test))
+    lower, upper = reg.predict_interval(X_test, confidence_level=0.9)
     rows.append({
         "family": label,
         "nll": nll,
@@ -74,12 +69,17 @@ for r in rows:
           f"{r['median_risk_over_true_std']:14.3f}")
 
 # %%
-# Test NLL per family (lower is better) and the risk against the true noise
-# standard deviation.
+# Test NLL per family (lower is better; the axis starts at zero and each bar
+# carries its value, since the Student-t fits differ by a few thousandths) and
+# the risk against the true noise standard deviation. As in the other
+# examples, the risk of the quietest rows is above their true noise: it
+# includes the error of the mean there.
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-axes[0].bar([r["family"] for r in rows], [r["nll"] for r in rows], color="tab:blue", alpha=0.7)
+bars = axes[0].bar([r["family"] for r in rows], [r["nll"] for r in rows],
+                   color="tab:blue", alpha=0.7)
+axes[0].bar_label(bars, fmt="%.3f")
 axes[0].set_ylabel("test NLL")
-axes[0].set_ylim(min(r["nll"] for r in rows) - 0.1, max(r["nll"] for r in rows) + 0.05)
+axes[0].set_ylim(0, 1.15 * max(r["nll"] for r in rows))
 axes[0].tick_params(axis="x", labelrotation=20)
 for r in rows:
     axes[1].scatter(true_std, r["risk"], s=2, alpha=0.3, label=r["family"])

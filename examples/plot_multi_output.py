@@ -48,7 +48,7 @@ X_train, X_test, y_train, y_test, _, std_test = train_test_split(
 
 model = make_pipeline(
     StandardScaler(),
-    SculptRegressor(batch_size=128, max_epochs=40 if FAST else 300, random_state=0),
+    SculptRegressor(batch_size=128, max_epochs=15 if FAST else 300, random_state=0),
 )
 model.fit(X_train, y_train)
 reg = model[-1]

@@ -37,7 +37,7 @@ X_test, y_test, true_std = make_heteroscedastic(n_samples=2000, random_state=1)
 
 model = make_pipeline(
     StandardScaler(),
-    SculptRegressor(loss="nll", max_epochs=30 if FAST else 300, random_state=0),
+    SculptRegressor(loss="nll", max_epochs=10 if FAST else 300, random_state=0),
 )
 model.fit(X_train, y_train)
 

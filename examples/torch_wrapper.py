@@ -23,6 +23,7 @@ adds to the loss and training pushes it down to its floor (``min_risk``).
 
 import os
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from scipy.stats import spearmanr
@@ -129,7 +130,7 @@ def evaluate(wrapped):
     -------
     dict
         RMSE, Gaussian NLL, Spearman correlation of the risk with the true
-        noise std, and the median risk.
+        noise std, the median risk, and the risk of every test row.
     """
     wrapped.eval()
     with torch.no_grad():
@@ -142,6 +143,7 @@ def evaluate(wrapped):
         "nll": float(sculpt.Normal.loss_function(y, m, s)),
         "spearman": float(spearmanr(risk, true_std).statistic),
         "median_risk": float(np.median(risk)),
+        "risk": risk,
     }
 
 
@@ -180,3 +182,25 @@ print(
     f"against a true median noise std of {np.median(true_std):.3f}, because "
     "E[(y - y_hat - risk * eps)^2] = (y - y_hat)^2 + risk^2 only grows with the risk."
 )
+
+# %%
+# The risk of every test row against the true noise level
+# --------------------------------------------------------
+# On the diagonal the predicted risk equals the noise the data were made with.
+# Mode A follows it, except on the quietest rows, where its risk stays near
+# 0.25: the risk is the spread of the label around *this model's* mean, and
+# the mean's own error (the RMSE is above the noise floor) counts in it. Mode
+# B's risks lie flat near zero, whatever the noise.
+
+fig, ax = plt.subplots(figsize=(5.5, 4.5))
+limit = [0, float(true_std.max()) * 1.05]
+ax.scatter(true_std, scores_a["risk"], s=3, alpha=0.4, label="mode A (MSE + NLL)")
+ax.scatter(true_std, scores_b["risk"], s=3, alpha=0.4, label="mode B (MSE of draws)")
+ax.plot(limit, limit, color="black", lw=1, label="predicted = true")
+ax.set_xlim(limit)
+ax.set_ylim(bottom=0)
+ax.set_xlabel("true noise std")
+ax.set_ylabel("predicted risk")
+ax.legend(markerscale=4)
+fig.tight_layout()
+plt.show()
