@@ -63,7 +63,13 @@ for k in range(2):
           f"  corr(risk, true std) {corr:.3f}")
 
 # %%
-# Predicted risk against the true noise level, one panel per target.
+# Predicted risk against the true noise level, one panel per target. Each
+# target gets its own risk, in its own units (the second is in thousands).
+# On both, the quietest rows get a risk above their true noise: the risk is
+# the spread of the label around this model's mean, and the mean's own error
+# counts in it. The second target's risk is also flatter than its noise (too
+# high on quiet rows, too low on the noisiest) after the fast run's 15
+# epochs.
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
 for k, ax in enumerate(axes):
     ax.scatter(std_test[:, k], y_risk[:, k], s=4, alpha=0.5)
