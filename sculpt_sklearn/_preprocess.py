@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
+from scipy import sparse, special
 from sklearn.base import BaseEstimator
 from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.preprocessing import OrdinalEncoder, QuantileTransformer
@@ -87,7 +87,9 @@ class TabularPreprocessor(BaseEstimator):
     at transform time in another column gets the column's median alone.
 
     Numeric columns are mapped to a standard normal by their quantiles in
-    ``fit`` (TabM's recipe: robust to outliers and heavy tails). Outside the
+    ``fit`` (TabM's recipe: robust to outliers and heavy tails), the quantile
+    levels clipped to ``[0.5 / n_quantiles, 1 - 0.5 / n_quantiles]`` so that
+    the extreme values do not jump to +-5.2. Outside the
     range seen in ``fit`` that map is flat; there it continues linearly, one
     unit per robust standard deviation (IQR / 1.349) of the column, so a row
     far from the data stays far in the encoding (and the ensemble's members
@@ -203,7 +205,7 @@ class TabularPreprocessor(BaseEstimator):
             noise = rng.standard_normal(X.shape) * (_NOISE * _spread(X))
             self._quantile = QuantileTransformer(
                 n_quantiles=min(max(min(n // 30, 1000), 10), n),
-                output_distribution="normal",
+                output_distribution="uniform",
                 subsample=10**9,
                 random_state=rng.randint(np.iinfo(np.int32).max),
             ).fit(X + noise)
@@ -212,21 +214,34 @@ class TabularPreprocessor(BaseEstimator):
             # the data; continue it linearly there, one robust std per unit.
             self._low = np.nanmin(X, axis=0)
             self._high = np.nanmax(X, axis=0)
-            edges = self._quantile.transform(np.vstack([self._low, self._high]))
+            edges = self._normal_codes(np.vstack([self._low, self._high]))
             self._low_code, self._high_code = edges[0], edges[1]
             self._tail_scale = _spread(X) / _IQR_PER_STD
-            self._imputer = SimpleImputer(strategy="median").fit(self._quantile.transform(X))
+            self._imputer = SimpleImputer(strategy="median").fit(self._normal_codes(X))
         if (missing & observed).any():
             self._indicator = MissingIndicator(features="missing-only", error_on_new=False)
             self._indicator.fit(block[:, observed])
             n_indicators = self._indicator.features_.size
         self.n_numeric_out_ = int(self._varying.sum()) + n_indicators
 
+    def _normal_codes(self, X: np.ndarray) -> np.ndarray:
+        """Quantile levels mapped to the standard normal, the extremes kept in step.
+
+        scikit-learn's ``output_distribution="normal"`` sends the smallest and
+        largest training values to about -5.2 and +5.2 while their neighbours land
+        near -3 and +3 (a jump at the edges of the data); clipping the levels to
+        ``[0.5 / n_quantiles, 1 - 0.5 / n_quantiles]`` first keeps the map smooth.
+        """
+        eps = 0.5 / self._quantile.n_quantiles_
+        with np.errstate(invalid="ignore"):
+            levels = np.clip(self._quantile.transform(X), eps, 1.0 - eps)
+        return special.ndtri(levels)
+
     def _transform_numeric(self, block: np.ndarray) -> list[np.ndarray]:
         out = []
         if self._quantile is not None:
             X = block[:, self._varying]
-            codes = self._quantile.transform(X)
+            codes = self._normal_codes(X)
             with np.errstate(invalid="ignore"):
                 above, below = X > self._high, X < self._low
             codes = np.where(above, self._high_code + (X - self._high) / self._tail_scale, codes)
