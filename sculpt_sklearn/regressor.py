@@ -70,23 +70,42 @@ _MIN_RISK = 1e-4
 class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
     """Neural-network regressor that predicts a mean and a risk for every row.
 
-    A PyTorch module (a built-in MLP by default) is wrapped with
-    :class:`sculpt_sklearn.sculpt.Wrapper` so that it also outputs a
-    predictive standard deviation (the *risk*), and trained through skorch
-    with a distribution loss. The target is standardised inside ``fit`` and
-    means and risks are mapped back to the units of ``y``. Inputs are not
-    scaled: put a :class:`~sklearn.preprocessing.StandardScaler` in front of
-    it in a :class:`~sklearn.pipeline.Pipeline`, as for any neural network.
+    A PyTorch module is wrapped with :class:`sculpt_sklearn.sculpt.Wrapper`
+    so that it also outputs a predictive standard deviation (the *risk*), and
+    trained through skorch with a distribution loss. The target is
+    standardised inside ``fit`` and means and standard deviations are mapped
+    back to the units of ``y``.
+
+    The default module is :class:`sculpt_sklearn.TabMModule`, an efficient
+    ensemble (TabM) over piecewise-linear numerical embeddings with one risk
+    head per member. It takes raw tables as they are: numeric columns are
+    quantile-scaled inside, missing values get an indicator, categorical
+    columns are found from the dtype (see ``categorical_features``), and a
+    category unseen in ``fit`` is treated as missing. Its members' spread is
+    the epistemic uncertainty (:meth:`predict_uncertainty`). A user's module
+    (or :class:`sculpt_sklearn.MLP`) gets the numeric array it was given:
+    scaling is then the user's job (a
+    :class:`~sklearn.preprocessing.StandardScaler` in a
+    :class:`~sklearn.pipeline.Pipeline`), as for any neural network.
 
     Parameters
     ----------
     module : None, nn.Module class or nn.Module instance, default=None
         The network that predicts the mean. ``None`` uses
-        :class:`sculpt_sklearn.MLP`. A class is built with the ``module__*``
-        parameters; its ``n_features`` and ``n_outputs`` arguments, when it
-        has them, are filled in from the data (lazy layers work too). An
-        instance is deep-copied at each ``fit`` and never trained in place.
-        Its last ``nn.Linear`` must produce the output (see ``layer``).
+        :class:`sculpt_sklearn.TabMModule` on the encoded table (its
+        ``k``, ``d_block``, ``n_blocks``, ``embeddings``, ``n_bins``, ... are
+        ``module__*`` parameters). A class is built with the ``module__*``
+        parameters; its input and output width arguments, when it has them,
+        are filled in from the data (lazy layers work too). An instance is
+        deep-copied at each ``fit`` and never trained in place. Its last
+        ``nn.Linear`` (or ensemble linear layer, output ``(n, k, n_outputs)``)
+        must produce the output (see ``layer``).
+    categorical_features : "from_dtype", None or array-like, default="from_dtype"
+        Which columns the built-in model encodes as categories, as in
+        :class:`~sklearn.ensemble.HistGradientBoostingRegressor`:
+        ``"from_dtype"`` (pandas ``category``, string and object columns),
+        ``None``, column names, indices or a boolean mask. Only used with
+        ``module=None``.
     distribution : {"normal", "laplace", "studentt"} or sculpt class, default="normal"
         The output family (e.g. ``sculpt.StudentT.with_df(3)``); names in
         any case (``"Normal"``).
@@ -128,13 +147,11 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         ``partial_fit``). Set both or neither; useful when streaming data
         whose first chunk is not representative.
     max_epochs : int or "auto", default="auto"
-        Maximum number of passes over the training data. ``"auto"``: 1000
-        below 1000 training rows, else 300 (see "Defaults" below).
+        Maximum number of passes over the training data (see "Defaults" below).
     batch_size : int or "auto", default="auto"
-        Rows per gradient step. ``"auto"``: 32 up to 2000 training rows,
-        else 64.
+        Rows per gradient step (see "Defaults").
     lr : float or "auto", default="auto"
-        Learning rate. ``"auto"``: 3e-3 up to 2000 training rows, else 1e-3.
+        Learning rate (see "Defaults").
     optimizer : torch optimizer class, default=torch.optim.AdamW
         Built with ``lr``, ``weight_decay`` and the ``optimizer__*`` parameters.
     weight_decay : float, default=0.0
@@ -152,8 +169,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         variance to training residuals, which are smaller than residuals on
         new rows, so the raw risk tends to be over-confident.
     n_iter_no_change : int or "auto", default="auto"
-        Patience of early stopping, in epochs. ``"auto"``: 50 below 1000
-        training rows (they give few steps per epoch), else 20.
+        Patience of early stopping, in epochs (see "Defaults").
     tol : float, default=1e-4
         Smallest improvement of the validation NLL that counts.
     max_grad_norm : float, default=None
@@ -200,6 +216,10 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
     risk_scale_ : ndarray of shape (n_outputs,)
         Factor applied to the network's risk (see ``calibrate_risk``; ones
         when it is off or there were too few held-out rows).
+    preprocessor_ : object
+        The built-in model's fitted input encoder (``module=None`` only):
+        ``preprocessor_.categorical_columns_`` lists the columns encoded as
+        categories, ``cat_cardinalities_`` their numbers of codes.
     net_ : skorch.NeuralNet
         The trained skorch net.
     module_ : SculptModule
