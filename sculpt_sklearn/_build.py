@@ -86,7 +86,14 @@ def resolve_schedule(
 
 
 def tabm_schedule(n_rows: int | None) -> dict[str, Any]:
-    """The ``"auto"`` schedule of the built-in TabM model, by number of rows."""
+    """The ``"auto"`` schedule of the built-in TabM model, by number of rows.
+
+    Batch size grows with the rows (32 up to 1,000, 64, 128, 256 above
+    20,000). Patience is 16 epochs, except on up to 500 rows, where an epoch
+    is fewer than about 16 optimizer steps: there it is 32, so that early
+    stopping waits a few hundred steps (the inner-validation study in
+    ``docs/benchmarks.md``, "The TabM default: inner-validation study").
+    """
     n = 10**9 if n_rows is None else n_rows
     if n <= 1000:
         batch_size = 32
@@ -96,7 +103,9 @@ def tabm_schedule(n_rows: int | None) -> dict[str, Any]:
         batch_size = 128
     else:
         batch_size = 256
-    return {"max_epochs": 300, "batch_size": batch_size, "lr": 2e-3, "n_iter_no_change": 16}
+    patience = 32 if n <= 500 else 16
+    return {"max_epochs": 300, "batch_size": batch_size, "lr": 2e-3,
+            "n_iter_no_change": patience}
 
 
 def tabm_module_kwargs(
