@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, special
+from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.preprocessing import OrdinalEncoder, QuantileTransformer
@@ -87,9 +87,7 @@ class TabularPreprocessor(BaseEstimator):
     at transform time in another column gets the column's median alone.
 
     Numeric columns are mapped to a standard normal by their quantiles in
-    ``fit`` (TabM's recipe: robust to outliers and heavy tails), the quantile
-    levels clipped to ``[0.5 / n_quantiles, 1 - 0.5 / n_quantiles]`` so that
-    the extreme values do not jump to +-5.2. Outside the
+    ``fit`` (TabM's recipe: robust to outliers and heavy tails). Outside the
     range seen in ``fit`` that map is flat; there it continues linearly, one
     unit per robust standard deviation (IQR / 1.349) of the column, so a row
     far from the data stays far in the encoding (and the ensemble's members
@@ -205,7 +203,7 @@ class TabularPreprocessor(BaseEstimator):
             noise = rng.standard_normal(X.shape) * (_NOISE * _spread(X))
             self._quantile = QuantileTransformer(
                 n_quantiles=min(max(min(n // 30, 1000), 10), n),
-                output_distribution="uniform",
+                output_distribution="normal",
                 subsample=10**9,
                 random_state=rng.randint(np.iinfo(np.int32).max),
             ).fit(X + noise)
@@ -225,17 +223,15 @@ class TabularPreprocessor(BaseEstimator):
         self.n_numeric_out_ = int(self._varying.sum()) + n_indicators
 
     def _normal_codes(self, X: np.ndarray) -> np.ndarray:
-        """Quantile levels mapped to the standard normal, the extremes kept in step.
+        """Quantile levels mapped to the standard normal (scikit-learn's map).
 
-        scikit-learn's ``output_distribution="normal"`` sends the smallest and
-        largest training values to about -5.2 and +5.2 while their neighbours land
-        near -3 and +3 (a jump at the edges of the data); clipping the levels to
-        ``[0.5 / n_quantiles, 1 - 0.5 / n_quantiles]`` first keeps the map smooth.
+        It sends the smallest and largest training values to about -5.2 and
+        +5.2 while their neighbours land nearer the bulk (a step at the edges of
+        the data). Clipping the levels to half a quantile step removes the step
+        but measured worse on wine-red's inner splits (mean test NLL 0.948
+        against 0.917 on the first 3 splits), so the map is kept as it is.
         """
-        eps = 0.5 / self._quantile.n_quantiles_
-        with np.errstate(invalid="ignore"):
-            levels = np.clip(self._quantile.transform(X), eps, 1.0 - eps)
-        return special.ndtri(levels)
+        return self._quantile.transform(X)
 
     def _transform_numeric(self, block: np.ndarray) -> list[np.ndarray]:
         out = []
