@@ -88,8 +88,10 @@ def resolve_schedule(
 def tabm_schedule(n_rows: int | None) -> dict[str, Any]:
     """The ``"auto"`` schedule of the built-in TabM model, by number of rows.
 
-    Batch size grows with the rows (32 up to 1,000, 64, 128, 256 above
-    20,000). Patience is 16 epochs, except on up to 500 rows, where an epoch
+    Batch size grows with the rows (32 up to 1,000, 64 up to 5,000, 128 up
+    to 10,000, 256 above: with 16 ms a step at batch 128 and k=16, 20,000
+    rows took 1.5x NGBoost's CPU time, ``benchmarks/results/speed_defaults.md``).
+    Patience is 16 epochs, except on up to 500 rows, where an epoch
     is fewer than about 16 optimizer steps: there it is 32, so that early
     stopping waits a few hundred steps (the inner-validation study in
     ``docs/benchmarks.md``, "The TabM default: inner-validation study").
@@ -99,7 +101,7 @@ def tabm_schedule(n_rows: int | None) -> dict[str, Any]:
         batch_size = 32
     elif n <= 5000:
         batch_size = 64
-    elif n <= 20000:
+    elif n <= 10000:
         batch_size = 128
     else:
         batch_size = 256
@@ -112,7 +114,7 @@ def tabm_module_kwargs(
     X_encoded: Any,
     n_numeric: int,
     cat_cardinalities: list[int],
-    n_rows: int,
+    n_rows: int | None,
     user_kwargs: dict[str, Any],
 ) -> dict[str, Any]:
     """Constructor arguments of the built-in :class:`TabMModule`: the user's, then the rule.
@@ -120,11 +122,15 @@ def tabm_module_kwargs(
     Explicit ``module__*`` arguments win; the rest follow from the data (as
     ``tabm.TabM.make`` does): the categorical cardinalities from the encoder
     and, for piecewise-linear embeddings, the bins from the encoded training
-    rows.
+    rows. Members: 16, and 8 above 10,000 rows (or for a stream of unknown
+    length, ``n_rows=None``), where the gain of more members is small and
+    their cost large (on 20,000 x 8 rows k=8 with batch 256 came within 0.005
+    nats of k=16's test NLL at a quarter of its CPU time).
     """
     from .models import compute_bins
 
-    kwargs: dict[str, Any] = {"k": 16, "d_block": 128, "n_blocks": 2}
+    large = n_rows is None or n_rows > 10000
+    kwargs: dict[str, Any] = {"k": 8 if large else 16, "d_block": 128, "n_blocks": 2}
     kwargs.update(user_kwargs)
     kwargs.setdefault("cat_cardinalities", list(cat_cardinalities))
     embeddings = kwargs.get("embeddings", "piecewise")

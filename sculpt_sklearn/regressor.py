@@ -663,18 +663,28 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         self._seed_sequence = np.random.default_rng(self._seed)
         with torch.random.fork_rng(devices=self._rng_devices()):
             torch.manual_seed(self._seed)
-            module_kwargs = {**groups["module"], **(module_init or {})}
+            saved = module_init or {}
+            clash = sorted(k for k in saved if k in groups["module"]
+                           and not _same(saved[k], groups["module"][k]))
+            if clash:
+                raise ValueError(
+                    f"The saved weights were made with {', '.join(f'module__{k}={saved[k]!r}' for k in clash)}, "
+                    "which this estimator's parameters contradict; create the estimator "
+                    "with the same parameters as the one that saved them."
+                )
+            module_kwargs = {**groups["module"], **saved}
             if self.module is None:
                 module_kwargs = tabm_module_kwargs(
                     X, self.preprocessor_.n_numeric_out_, self.preprocessor_.cat_cardinalities_,
-                    X.shape[0], module_kwargs,
+                    n_rows, module_kwargs,
                 )
             user_module = instantiate_module(
                 TabMModule if self.module is None else self.module, module_kwargs,
                 n_features=probe.shape[1], n_outputs=self.n_outputs_,
             )
-            self._module_init = {k: v for k, v in module_kwargs.items()
-                                 if k in ("bins", "cat_cardinalities")}
+            # The built-in model's resolved arguments (the row rule's k, the bins, the
+            # cardinalities) travel with save_params, so load_params rebuilds it alike.
+            self._module_init = dict(module_kwargs) if self.module is None else {}
             module = build_module(
                 user_module, distribution=self.distribution_, probe=probe,
                 n_outputs=self.n_outputs_, n_layers=self.n_layers, layer=self.layer,
@@ -1060,3 +1070,13 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         rng = check_random_state(random_state)
         draws = dist.rvs(size=(n_samples, *dist.mean().shape), random_state=rng)
         return np.moveaxis(draws, 0, -1)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether two constructor arguments are equal (sequences compared as lists)."""
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    try:
+        return bool(a == b)
+    except (TypeError, RuntimeError, ValueError):
+        return False

@@ -84,3 +84,18 @@ def test_other_embeddings(embeddings):
     frame, y = raw_frame(150, 0)
     reg = SculptRegressor(module__embeddings=embeddings, max_epochs=3, random_state=0)
     assert np.isfinite(reg.fit(frame, y).predict(frame)).all()
+
+
+def test_large_data_rule_and_save_params_rebuild_the_same_ensemble(tmp_path):
+    from sculpt_sklearn._build import tabm_module_kwargs
+
+    x = np.random.default_rng(0).normal(size=(50, 2))
+    assert tabm_module_kwargs(x, 2, [], 20000, {})["k"] == 8
+    assert tabm_module_kwargs(x, 2, [], 2000, {})["k"] == 16
+    assert tabm_module_kwargs(x, 2, [], 20000, {"k": 4})["k"] == 4
+    frame, y = raw_frame(150, 0)
+    reg = SculptRegressor(module__k=3, max_epochs=2, random_state=0).fit(frame, y)
+    reg.save_params(tmp_path / "w.pt")
+    loaded = SculptRegressor(module__k=3).load_params(tmp_path / "w.pt")
+    assert loaded.module_.n_members == 3
+    np.testing.assert_array_equal(loaded.predict(frame), reg.predict(frame))
