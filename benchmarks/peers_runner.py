@@ -22,6 +22,12 @@ SculptRegressor (:func:`ngboost_runner.load_split`,
   ``normalize_y=True``, two optimizer restarts; the predictive std includes
   the white noise. Cubic in the rows: for the small sets only.
 
+``--npz FILE`` runs a peer on the arrays ``X_train, y_train, X_test, y_test``
+of a NumPy archive instead (``speed.py`` passes its synthetic rows so);
+there ``ngboost_default`` is ``NGBRegressor`` with its defaults (Normal,
+LogScore, 500 stages, lr 0.01, no early stopping), whose record also holds the
+test NLL after every 25 stages.
+
 The trees see the raw features (they do not need scaling); every peer sees
 the raw target. ``ngboost`` and ``catboost*`` need ``.bench-venv`` (``make
 bench-env``); ``gp`` needs only scikit-learn and runs in either environment.
@@ -129,13 +135,47 @@ def fit_predict_gp(
     return mean, std, GP_RESTARTS
 
 
+def fit_ngboost_default(
+    X_train: np.ndarray, y_train: np.ndarray, seed: int, n_estimators: int = 500,
+) -> tuple[object, float, float]:
+    """``NGBRegressor`` with its defaults; the model, wall and CPU seconds of the fit.
+
+    Parameters
+    ----------
+    X_train, y_train : ndarray
+    seed : int
+        ``random_state`` of NGBoost.
+    n_estimators : int, default=500
+        NGBoost's default number of stages.
+
+    Returns
+    -------
+    model : NGBRegressor
+    wall_s, cpu_s : float
+    """
+    from ngboost import NGBRegressor
+
+    start, cpu = time.perf_counter(), time.process_time()
+    model = NGBRegressor(n_estimators=n_estimators, verbose=False, random_state=seed)
+    model.fit(X_train, y_train)
+    return model, time.perf_counter() - start, time.process_time() - cpu
+
+
+def _ngboost_default(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray,
+                     seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    model, _, _ = fit_ngboost_default(X_train, y_train, seed)
+    params = model.pred_dist(X_test).params
+    return params["loc"], params["scale"], int(model.n_estimators)
+
+
 PEERS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray, int]]] = {
     "catboost": fit_predict_catboost,
     "catboost_ve": lambda *a: fit_predict_catboost(*a, virtual_ensembles=True),
     "gp": fit_predict_gp,
+    "ngboost_default": _ngboost_default,
 }
 #: Every peer this runner knows, in the order of the reports.
-ALL_PEERS = ("ngboost", *PEERS)
+ALL_PEERS = ("ngboost", "catboost", "catboost_ve", "gp")
 
 
 def run_peer_split(
@@ -183,6 +223,53 @@ def run_peer_split(
     return out
 
 
+def run_npz(peer: str, path: Path, seed: int, repeat: int = 0) -> dict[str, object]:
+    """One peer on the arrays of a NumPy archive: metrics, fit seconds, staged NLL.
+
+    Parameters
+    ----------
+    peer : str
+        A key of :data:`PEERS`.
+    path : Path
+        ``.npz`` with ``X_train``, ``y_train``, ``X_test``, ``y_test``.
+    seed : int
+    repeat : int, default=0
+        Copied into the record.
+
+    Returns
+    -------
+    dict
+        The metrics of :func:`ngboost_runner.normal_metrics` (test rows),
+        ``fit_s`` and ``cpu_s`` (the fit alone for ``ngboost_default``; fit
+        and predict otherwise), ``n_iter``, ``peer``, ``repeat`` and, for
+        ``ngboost_default``, ``staged`` (``[stages, test NLL]`` every 25
+        stages).
+    """
+    data = np.load(path)
+    X_train, y_train, X_test, y_test = (data[k] for k in ("X_train", "y_train", "X_test",
+                                                          "y_test"))
+    extra: dict[str, object] = {}
+    if peer == "ngboost_default":
+        model, fit_s, cpu_s = fit_ngboost_default(X_train, y_train, seed)
+        params = model.pred_dist(X_test).params
+        mean, std, n_iter = params["loc"], params["scale"], int(model.n_estimators)
+        staged = []
+        for m, dist in enumerate(model.staged_pred_dist(X_test), start=1):
+            if m % 25 == 0:
+                p = dist.params
+                staged.append([m, normal_metrics(y_test, p["loc"], p["scale"])["nll"]])
+        extra["staged"] = staged
+    else:
+        if peer not in PEERS:
+            raise ValueError(f"Unknown peer {peer!r} for --npz; choose from {list(PEERS)}.")
+        start, cpu = time.perf_counter(), time.process_time()
+        mean, std, n_iter = PEERS[peer](X_train, y_train, X_test, seed)
+        fit_s, cpu_s = time.perf_counter() - start, time.process_time() - cpu
+    out = normal_metrics(y_test, mean, std)
+    out.update(fit_s=fit_s, cpu_s=cpu_s, n_iter=n_iter, peer=peer, repeat=repeat, **extra)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line: print a JSON list with one record per split.
 
@@ -197,14 +284,24 @@ def main(argv: list[str] | None = None) -> int:
         Exit status.
     """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--peer", required=True, choices=ALL_PEERS)
-    parser.add_argument("--data-dir", type=Path, required=True)
-    parser.add_argument("--dataset", required=True)
-    parser.add_argument("--splits", type=int, nargs="+", required=True)
+    parser.add_argument("--peer", required=True, choices=[*ALL_PEERS, "ngboost_default"])
+    parser.add_argument("--data-dir", type=Path)
+    parser.add_argument("--dataset")
+    parser.add_argument("--splits", type=int, nargs="+")
+    parser.add_argument("--npz", type=Path, default=None,
+                        help="run on the arrays of this archive instead of a UCI split")
+    parser.add_argument("--seed", type=int, default=0, help="seed with --npz")
+    parser.add_argument("--repeat", type=int, default=0, help="copied into the --npz record")
     parser.add_argument("--inner-valid", action="store_true")
     parser.add_argument("--max-train-rows", type=int, default=None)
     parser.add_argument("--ngboost-estimators", type=int, default=2000)
     args = parser.parse_args(argv)
+    if args.npz is not None:
+        json.dump([run_npz(args.peer, args.npz, args.seed, args.repeat)], sys.stdout)
+        sys.stdout.write("\n")
+        return 0
+    if args.data_dir is None or args.dataset is None or not args.splits:
+        parser.error("--data-dir, --dataset and --splits are required without --npz")
     records = [
         run_peer_split(args.peer, args.data_dir, args.dataset, split,
                        inner_valid=args.inner_valid, max_train_rows=args.max_train_rows,
