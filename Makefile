@@ -81,8 +81,10 @@ test-oldest-fast: $(OLDEST_STAMP)
 	$(THREADS_ENV) $(OLDEST_PY) -m pytest -n $(PYTEST_WORKERS) -q $(OLDEST_FAST_ARGS) $(PYTEST_ARGS)
 
 # ---------------------------------------------------------------- benchmarks
-# NGBoost pins scikit-learn < 1.7 and pandas < 3, so it gets its own venv; only
-# `benchmarks/ngboost_runner.py` runs there (uci.py --ngboost calls it).
+# NGBoost pins scikit-learn < 1.7 and pandas < 3, so it gets its own venv, with
+# CatBoost beside it (a peer of the benchmark, never a dependency of the package);
+# only `benchmarks/ngboost_runner.py` and `benchmarks/peers_runner.py` run there
+# (uci.py --ngboost / --peers and speed.py --vs-ngboost call them).
 BENCH_VENV ?= .bench-venv
 BENCH_PY := $(BENCH_VENV)/bin/python
 BENCH_STAMP := $(BENCH_VENV)/.bench-installed
@@ -95,10 +97,10 @@ BENCH_QUICK_SPLITS ?= 3
 
 .PHONY: bench-env bench bench-quick bench-speed
 
-$(BENCH_STAMP):
+$(BENCH_STAMP): Makefile
 	@test -x $(BENCH_PY) || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_PY) -m pip install -q --upgrade pip
-	$(BENCH_PY) -m pip install -q ngboost numpy scipy
+	$(BENCH_PY) -m pip install -q ngboost catboost numpy scipy
 	@touch $(BENCH_STAMP)
 
 bench-env: $(BENCH_STAMP)

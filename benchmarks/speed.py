@@ -22,6 +22,13 @@ back, so a paired ratio cancels most of the drift of a shared machine). It
 also reports the throughput of ``predict(X, return_risk=True)`` and its peak
 memory on a large array, measured in a fresh child process.
 
+``--defaults`` adds the defaults side by side (``_defaults_speed.py``): fit
+time and test NLL of the new default (TabM), the old one (``module=MLP``) and
+NGBoost's default (500 stages, in ``.bench-venv``) on 20,000 x 8 rows of
+``make_heteroscedastic``, with their ratios and the NGBoost stage at equal
+NLL; ``--defaults-only`` runs that part alone (written between its own
+markers, so it can share a page with the rest).
+
 Everything runs with one torch thread (``OMP_NUM_THREADS=1`` and
 ``torch.set_num_threads(1)``). The table is printed and written to
 ``benchmarks/results/speed.md`` (or ``--out``).
@@ -31,6 +38,9 @@ Examples
 ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/speed.py``
 
 ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/speed.py --quick``
+
+``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/speed.py --defaults-only
+--out benchmarks/results/speed_defaults.md``
 """
 
 from __future__ import annotations
@@ -631,6 +641,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="append cProfile tables of one SculptRegressor fit and one "
                              "hand loop")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--defaults", action="store_true",
+                        help="add the new default vs the old one vs NGBoost (needs "
+                             ".bench-venv)")
+    parser.add_argument("--defaults-only", action="store_true",
+                        help="run only that comparison")
+    parser.add_argument("--defaults-rows", type=int, default=20_000)
+    parser.add_argument("--defaults-repeats", type=int, default=3)
+    parser.add_argument("--json", type=Path, default=None,
+                        help="write the records of the defaults comparison (JSON)")
     parser.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -646,6 +665,26 @@ def main(argv: list[str] | None = None) -> int:
     command = "OMP_NUM_THREADS=1 python benchmarks/speed.py " + shlex.join(
         argv if argv is not None else sys.argv[1:]
     )
+    defaults = None
+    if args.defaults or args.defaults_only:
+        from _defaults_speed import compare_defaults, defaults_report
+
+        result = compare_defaults(n_train=args.defaults_rows, repeats=args.defaults_repeats)
+        if args.json is not None:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(result, indent=1))
+        defaults = defaults_report(result)
+    if args.defaults_only:
+        report = "\n".join([
+            "## Speed of the defaults (benchmarks/speed.py --defaults-only)", "",
+            f"- Command: `{command.strip()}`",
+            f"- Date: {_dt.datetime.now(_dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
+            f"- Machine: {platform.machine()}, {os.cpu_count()} CPU cores, no GPU, shared "
+            "with other work; one torch thread, one NGBoost/BLAS thread.",
+            f"- Versions: {_versions()}; NGBoost in .bench-venv", "", defaults])
+        print(report)
+        write_report(args.out, report, "speed-defaults")
+        return 0
     X, y = make_data(args.rows)
     times = time_fits(X, y, args.epochs, args.batch_size, args.repeats)
     reg = fit_sculpt(X, y, args.epochs, args.batch_size, 0)
@@ -655,6 +694,8 @@ def main(argv: list[str] | None = None) -> int:
     report = format_report(args, times, pred, args.predict_rows, mem, command.strip())
     if args.profile:
         report += "\n### Profiles\n\n" + profile_fits(X, y, args.epochs, args.batch_size)
+    if defaults is not None:
+        report += "\n" + defaults
     print(report)
     write_report(args.out, report, "speed-results")
     return 0

@@ -19,7 +19,10 @@ configurations side by side. ``--inner-valid`` never touches the test rows:
 it trains on the first 80% of each training split and scores on the rest (for
 choosing defaults). ``--ngboost`` also runs NGBoost, with the protocol of its
 paper, through ``benchmarks/ngboost_runner.py`` in ``.bench-venv`` (``make
-bench-env``).
+bench-env``). ``--peers ngboost catboost catboost_ve gp`` runs those peers side by
+side through ``benchmarks/peers_runner.py`` (the GP on the small sets only). A
+``--config`` value naming a module of ``sculpt_sklearn.models`` (``module=MLP``)
+is that class.
 
 Each worker process runs with one torch thread. Nothing is downloaded: the
 data are read from ``--data-dir`` (default ``../shared/datasets/uci``, resolved
@@ -54,6 +57,9 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _peers import LABELS as PEER_LABELS
+from _peers import PEER_NOTES, peer_applies, peer_versions
+from _peers import run_peer_split as run_peer
 from _report import write_report
 from ngboost_runner import DATASETS, load_split, n_splits, normal_metrics, resolve_dataset
 
@@ -448,7 +454,11 @@ def format_report(records: list[dict], methods: list[str], configs: dict[str, di
         "thread per worker process; shared with other work, so fit times are indicative.",
         f"- Versions: {_versions()}",
     ]
-    if args.ngboost:
+    if args.peers:
+        lines.append(f"- Peers: {peer_versions(args.peers)}")
+        lines += [f"- {PEER_LABELS[p]}: {PEER_NOTES[p].format(n=args.ngboost_estimators)}"
+                  for p in args.peers]
+    if args.ngboost and "ngboost" not in args.peers:
         lines.append(f"- NGBoost: {_ngboost_version()}; paper protocol (Normal, LogScore, "
                      f"depth-3 trees, lr 0.01, up to {args.ngboost_estimators} stages chosen "
                      "on a random 20% of the training rows by validation MSE, refit on all "
@@ -499,7 +509,11 @@ def _ranges(splits: list[int]) -> str:
 
 # --------------------------------------------------------------------- CLI
 def parse_value(text: str) -> Any:
-    """A Python literal when ``text`` is one, else the string itself."""
+    """A Python literal when ``text`` is one, a ``sculpt_sklearn.models`` class, else ``text``."""
+    from sculpt_sklearn import models
+
+    if text in models.__all__ and isinstance(getattr(models, text), type):
+        return getattr(models, text)
     try:
         return ast.literal_eval(text)
     except (ValueError, SyntaxError):
@@ -557,6 +571,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ngboost", action="store_true",
                         help="also run NGBoost via .bench-venv (make bench-env)")
     parser.add_argument("--ngboost-estimators", type=int, default=2000)
+    parser.add_argument("--peers", nargs="+", default=[], choices=list(PEER_LABELS),
+                        help="peer methods to run side by side (benchmarks/peers_runner.py)")
     parser.add_argument("--inner-valid", action="store_true",
                         help="score on an inner validation part of the training split")
     parser.add_argument("--max-train-rows", type=int, default=None)
@@ -583,13 +599,19 @@ def main(argv: list[str] | None = None) -> int:
                 tasks.append(delayed(run_sculpt_split)(
                     args.data_dir, d, s, label, params, args.inner_valid,
                     args.max_train_rows, args.seed))
-            if args.ngboost:
+            for peer in args.peers:
+                if peer_applies(peer, d):
+                    tasks.append(delayed(run_peer)(
+                        peer, args.data_dir, d, s, args.inner_valid, args.max_train_rows,
+                        args.ngboost_estimators))
+            if args.ngboost and "ngboost" not in args.peers:
                 if not BENCH_PYTHON.exists():
                     raise SystemExit("--ngboost needs .bench-venv; run `make bench-env`")
                 tasks.append(delayed(run_ngboost_split)(
                     args.data_dir, d, s, args.inner_valid, args.max_train_rows,
                     args.ngboost_estimators))
-    methods = list(configs) + ([NGBOOST_LABEL] if args.ngboost else [])
+    methods = list(configs) + ([NGBOOST_LABEL] if args.ngboost and "ngboost" not in args.peers
+                               else []) + [PEER_LABELS[p] for p in args.peers]
 
     start = time.perf_counter()
     records = []
