@@ -482,10 +482,10 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         z = (y2d - self.y_loc_) / self.y_scale_
         device = self.device
         X_t = as_tensor(X, torch.float32, device)
-        z_t = torch.as_tensor(z, dtype=torch.float32, device=device)
+        z_t = as_tensor(z, torch.float32, device)
         w_t = None
         if sample_weight is not None:
-            w_t = torch.as_tensor(sample_weight, dtype=torch.float32, device=device)
+            w_t = as_tensor(sample_weight, torch.float32, device)
         data = TensorData(X_t, z_t, w_t)
         if incremental:
             data.sample_weight = self._stream_weights(w_t)

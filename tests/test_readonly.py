@@ -67,6 +67,15 @@ _SCRIPT = textwrap.dedent(
             scorer(est, frame, y, sample_weight=read_only(np.ones(n)))
         metrics.evaluate_uncertainty(est, frame, y_series)
 
+    # The estimator's own inputs: read-only weights (fit) and quantile levels.
+    reg = SculptRegressor(max_epochs=2, random_state=0)
+    reg.fit(frame, y_series, sample_weight=read_only(np.ones(n)))
+    reg.predict_quantiles(frame, read_only([0.1, 0.5, 0.9]))
+    from sculpt_sklearn import sculpt
+    levels = read_only([0.2, 0.8])
+    sculpt.Normal.icdf(levels, torch.zeros(2, dtype=torch.float64),
+                       torch.ones(2, dtype=torch.float64))
+
     # The warning is still armed: nothing above triggered it silently.
     try:
         torch.as_tensor(read_only([1.0]))

@@ -49,7 +49,9 @@ def _check_shapes(y: Tensor, y_hat: Tensor, y_risk: Tensor) -> None:
 
 
 def _check_probability(q: Tensor | float) -> Tensor:
-    q = torch.as_tensor(q, dtype=torch.get_default_dtype()) if not isinstance(q, Tensor) else q
+    if not isinstance(q, Tensor):
+        # A writable copy: torch warns on read-only NumPy arrays (pandas 3 hands them out).
+        q = torch.as_tensor(np.array(q, dtype=np.float64), dtype=torch.get_default_dtype())
     if not bool(torch.all((q > 0) & (q < 1))):
         raise ValueError(
             "Quantile levels must lie strictly between 0 and 1; "
