@@ -96,8 +96,8 @@ FULL_SIZES = {"rows": 20_000, "epochs": 20, "repeats": 5, "predict_rows": 200_00
               "memory_rows": 1_000_000}
 QUICK_SIZES = {"rows": 5000, "epochs": 5, "repeats": 3, "predict_rows": 50_000,
                "memory_rows": 200_000}
-#: Risk-head depth of SculptRegressor's default.
-N_LAYERS = SculptRegressor().n_layers
+#: Risk-head depth of SculptRegressor's "auto" rule for a plain module such as the MLP.
+N_LAYERS = 2
 
 
 def make_data(n_rows: int, n_features: int = 8, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -142,8 +142,8 @@ def fit_sculpt(X: np.ndarray, y: np.ndarray, epochs: int, batch: int, seed: int)
         The fitted estimator.
     """
     reg = SculptRegressor(
-        early_stopping=False, max_epochs=epochs, batch_size=batch, lr=LR,
-        module__hidden_layer_sizes=HIDDEN, random_state=seed,
+        MLP, n_layers=N_LAYERS, early_stopping=False, max_epochs=epochs, batch_size=batch,
+        lr=LR, module__hidden_layer_sizes=HIDDEN, random_state=seed,
     )
     return reg.fit(X, y)
 
