@@ -235,9 +235,13 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
     -----
     **Defaults.** The ``"auto"`` values are one rule on the number of rows
     ``n`` passed to ``fit``, chosen on inner validation splits of the UCI
-    regression benchmark (``docs/benchmarks.md``): small data sets get few
-    steps per epoch, so they train with smaller batches, a larger learning
-    rate and more patience. The resolved values are in :attr:`net_`
+    regression benchmark (``docs/benchmarks.md``). The built-in model: batch
+    32 up to 1,000 rows, 64 up to 5,000, 128 up to 10,000, 256 above (with 8
+    members instead of 16 there); ``lr=2e-3``; patience 32 epochs up to 500
+    rows, else 16; at most 300 epochs. A user's module or the MLP: batch 32
+    and ``lr=3e-3`` up to 2,000 rows (else 64 and 1e-3); patience 50 and up to
+    1,000 epochs below 1,000 rows (else 20 and 300). ``partial_fit`` uses the
+    rule of the largest data. The resolved values are in :attr:`net_`
     (``net_.lr``, ``net_.batch_size``, ``net_.max_epochs``).
 
     See Also
