@@ -12,6 +12,7 @@ import inspect
 import logging
 from typing import Any
 
+import numpy as np
 import torch
 from skorch.callbacks import EarlyStopping, ProgressBar
 from torch import nn
@@ -25,6 +26,7 @@ from .sculpt.wrapper import SculptModule
 
 __all__ = [
     "INPUT_WIDTH_NAMES",
+    "target_standardisation",
     "OUTPUT_WIDTH_NAMES",
     "build_callbacks",
     "build_criterion",
@@ -83,6 +85,35 @@ def resolve_schedule(
                 for name in SCHEDULE_PARAMS}
     logger.debug("Training schedule for %s rows: %s", n_rows, resolved)
     return resolved
+
+
+def target_standardisation(
+    y2d: np.ndarray, sample_weight: np.ndarray | None, target_loc: Any, target_scale: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(loc, scale)`` per output: the given statistics, or the (weighted) data's own.
+
+    A constant target gets a scale of 1 instead of a division by zero.
+    """
+    if (target_loc is None) != (target_scale is None):
+        raise ValueError(
+            "Set both target_loc and target_scale (to fix the target standardisation) "
+            "or neither (to compute it from the data)."
+        )
+    if target_loc is not None:
+        loc, scale = (
+            np.broadcast_to(np.asarray(v, dtype=np.float64), (y2d.shape[1],)).copy()
+            for v in (target_loc, target_scale)
+        )
+        if not (np.all(np.isfinite(loc)) and np.all(np.isfinite(scale)) and np.all(scale > 0)):
+            raise ValueError(
+                "target_loc must be finite and target_scale finite and > 0; got "
+                f"{target_loc!r} and {target_scale!r}."
+            )
+        return loc, scale
+    loc = np.average(y2d, axis=0, weights=sample_weight)
+    scale = np.sqrt(np.average((y2d - loc) ** 2, axis=0, weights=sample_weight))
+    constant = scale <= 1e3 * np.finfo(np.float64).eps * np.maximum(np.abs(loc), 1e-300)
+    return loc, np.where(constant | ~np.isfinite(scale), 1.0, scale)
 
 
 def tabm_schedule(n_rows: int | None) -> dict[str, Any]:

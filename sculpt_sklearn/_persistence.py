@@ -66,6 +66,28 @@ def check_compatible(state: dict[str, Any], distribution: dict[str, Any], loss: 
         )
 
 
+def _same(a: Any, b: Any) -> bool:
+    """Whether two constructor arguments are equal (sequences compared as lists)."""
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    try:
+        return bool(a == b)
+    except (TypeError, RuntimeError, ValueError):
+        return False
+
+
+def check_saved_arguments(saved: dict[str, Any], given: dict[str, Any]) -> None:
+    """Refuse ``module__*`` parameters that contradict the saved module's arguments."""
+    clash = sorted(k for k in saved if k in given and not _same(saved[k], given[k]))
+    if clash:
+        made_with = ", ".join(f"module__{k}={saved[k]!r}" for k in clash)
+        raise ValueError(
+            f"The saved weights were made with {made_with}, which this estimator's "
+            "parameters contradict; create the estimator with the same parameters as the "
+            "one that saved them."
+        )
+
+
 def as_array(t: torch.Tensor) -> np.ndarray:
     """A saved tensor as a float64 NumPy array."""
     return t.double().numpy()

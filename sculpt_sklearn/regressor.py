@@ -12,13 +12,7 @@ import torch
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    _check_y,
-    check_consistent_length,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from torch import nn
 
 from ._build import (
@@ -30,15 +24,17 @@ from ._build import (
     optimizer_kwargs,
     resolve_schedule,
     tabm_module_kwargs,
+    target_standardisation,
 )
 from ._data import TensorData, as_tensor
-from ._input import validate_input
+from ._input import raw_table, validate_input, validate_raw_fit_input
 from ._net import TrainingDiverged
 from ._objectives import OBJECTIVES
 from ._params import PrefixedParamsMixin, split_prefixed
 from ._persistence import (
     as_array,
     check_compatible,
+    check_saved_arguments,
     describe_distribution,
     from_plain,
     read_params,
@@ -517,50 +513,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
                 validate_data, self, X, y, reset=reset, dtype=np.float32, multi_output=True,
                 y_numeric=True, ensure_min_samples=min_samples,
             )
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None."
-            )
-        X = self._raw_table(X, reset=reset)
-        y = validate_input(_check_y, y, multi_output=True, y_numeric=True, estimator=self)
-        validate_input(check_consistent_length, X, y)
-        if X.shape[0] < min_samples:
-            raise ValueError(
-                f"fit needs at least {min_samples} rows (and a validation row when "
-                f"early_stopping=True). (Found array with {X.shape[0]} sample(s) "
-                f"(shape={X.shape}) while a minimum of {min_samples} is required.)"
-            )
-        return X, y
-
-    def _raw_table(self, X: Any, *, reset: bool) -> Any:
-        """A raw table for the built-in model: a DataFrame as it is, else a 2-D array."""
-        if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
-            raise TypeError(
-                "The built-in model does not take sparse X; pass a dense array or a "
-                "DataFrame (X.toarray()), or use your own module."
-            )
-        if not hasattr(X, "iloc"):
-            X = np.asarray(X)
-            if X.dtype.kind not in "biufcOUSb":
-                X = X.astype(object)
-            if X.ndim == 1:
-                raise ValueError(
-                    f"Expected a 2-D X, got a 1-D array of {X.shape[0]} values: Reshape your "
-                    "data either using X.reshape(-1, 1) if it has a single feature or "
-                    "X.reshape(1, -1) if it contains a single sample."
-                )
-            if X.ndim != 2:
-                raise ValueError(
-                    f"X must be 2-D (n_samples, n_features); flatten extra axes, e.g. "
-                    f"X.reshape(len(X), -1). (Found array with dim {X.ndim}.)"
-                )
-        if X.shape[1] == 0:
-            raise ValueError(
-                f"X has no columns; pass at least one feature. (Found array with 0 "
-                f"feature(s) (shape={X.shape}) while a minimum of 1 is required.)"
-            )
-        validate_input(validate_data, self, X, reset=reset, skip_check_array=True)
-        return X
+        return validate_raw_fit_input(self, X, y, reset=reset, min_samples=min_samples)
 
     def _encode(self, X: Any) -> np.ndarray:
         """The built-in model's encoding of a raw table (identity for a user's module)."""
@@ -592,31 +545,8 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
 
         Returns the encoded X.
         """
-        if sample_weight is not None and not sample_weight.sum() > 0:
-            raise ValueError(
-                "sample_weight is 0 on every row, so there is nothing to fit on; give some "
-                "rows a positive weight."
-            )
-        if (self.target_loc is None) != (self.target_scale is None):
-            raise ValueError(
-                "Set both target_loc and target_scale (to fix the target standardisation) "
-                "or neither (to compute it from the data)."
-            )
-        if self.target_loc is not None:
-            loc, scale = (
-                np.broadcast_to(np.asarray(v, dtype=np.float64), (y2d.shape[1],)).copy()
-                for v in (self.target_loc, self.target_scale)
-            )
-            if not (np.all(np.isfinite(loc)) and np.all(np.isfinite(scale)) and np.all(scale > 0)):
-                raise ValueError(
-                    "target_loc must be finite and target_scale finite and > 0; got "
-                    f"{self.target_loc!r} and {self.target_scale!r}."
-                )
-        else:
-            loc = np.average(y2d, axis=0, weights=sample_weight)
-            scale = np.sqrt(np.average((y2d - loc) ** 2, axis=0, weights=sample_weight))
-            constant = scale <= 1e3 * np.finfo(np.float64).eps * np.maximum(np.abs(loc), 1e-300)
-            scale = np.where(constant | ~np.isfinite(scale), 1.0, scale)
+        loc, scale = target_standardisation(y2d, sample_weight, self.target_loc,
+                                            self.target_scale)
         encoded = X
         if self.module is None:
             seed = int(check_random_state(self.random_state).randint(2**31 - 1))
@@ -668,14 +598,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         with torch.random.fork_rng(devices=self._rng_devices()):
             torch.manual_seed(self._seed)
             saved = module_init or {}
-            clash = sorted(k for k in saved if k in groups["module"]
-                           and not _same(saved[k], groups["module"][k]))
-            if clash:
-                raise ValueError(
-                    f"The saved weights were made with {', '.join(f'module__{k}={saved[k]!r}' for k in clash)}, "
-                    "which this estimator's parameters contradict; create the estimator "
-                    "with the same parameters as the one that saved them."
-                )
+            check_saved_arguments(saved, groups["module"])
             module_kwargs = {**groups["module"], **saved}
             if self.module is None:
                 module_kwargs = tabm_module_kwargs(
@@ -898,7 +821,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         # float32 input stays float32 here: each batch is cast on its own, so
         # memory grows with the outputs, not with a float64 copy of X.
         if self.module is None:
-            X = self.preprocessor_.transform(self._raw_table(X, reset=False))
+            X = self.preprocessor_.transform(raw_table(self, X, reset=False))
         else:
             X = validate_input(validate_data, self, X, reset=False,
                                dtype=(np.float64, np.float32))
@@ -1074,13 +997,3 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         rng = check_random_state(random_state)
         draws = dist.rvs(size=(n_samples, *dist.mean().shape), random_state=rng)
         return np.moveaxis(draws, 0, -1)
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Whether two constructor arguments are equal (sequences compared as lists)."""
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    try:
-        return bool(a == b)
-    except (TypeError, RuntimeError, ValueError):
-        return False
