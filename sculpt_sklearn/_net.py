@@ -20,7 +20,7 @@ from ._data import BatchIterator, TensorData
 from ._objectives import objective_loss
 from .sculpt.mixture import mixture_moments
 
-__all__ = ["SculptNet", "DivergenceGuard", "TrainingDiverged", "batch_mean"]
+__all__ = ["SculptNet", "DivergenceGuard", "TrainingDiverged", "batch_mean", "predictive_mean_std"]
 
 
 def batch_mean(values: Tensor, weight: Tensor | None) -> Tensor:
@@ -39,6 +39,16 @@ def batch_mean(values: Tensor, weight: Tensor | None) -> Tensor:
     if weight is None:
         return values.mean()
     return (values * weight.reshape(-1, *([1] * (values.ndim - 1)))).mean()
+
+
+def predictive_mean_std(mu_k: Tensor, sigma_k: Tensor) -> tuple[Tensor, Tensor]:
+    """The moment-matched predictive distribution: the mixture's mean and total std.
+
+    ``total**2 = aleatoric**2 + epistemic**2`` over the members (axis 1); this is
+    what the validation loss, the risk calibration and ``predict_dist`` use.
+    """
+    mean, aleatoric, epistemic = mixture_moments(mu_k, sigma_k)
+    return mean, (aleatoric.square() + epistemic.square()).sqrt()
 
 
 class TrainingDiverged(FloatingPointError):
@@ -175,8 +185,7 @@ class SculptNet(NeuralNet):
         y, weight = y_true
         distribution = self.module_.distribution
         if not training:
-            mean, aleatoric, epistemic = mixture_moments(mu_k, sigma_k)
-            total = (aleatoric.square() + epistemic.square()).sqrt()
+            mean, total = predictive_mean_std(mu_k, sigma_k)
             return batch_mean(distribution.nll(y, mean, total), weight)
         y_k = y.unsqueeze(1).expand_as(mu_k)
         loss = batch_mean(

@@ -9,11 +9,15 @@ cannot run in float64 and get float32 (see :func:`resolve_predict_dtype`).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["member_moments", "resolve_predict_dtype"]
+from .sculpt.mixture import mixture_moments
+
+__all__ = ["member_moments", "mixture_prediction", "resolve_predict_dtype"]
 
 #: Rows per forward pass at prediction time.
 PREDICT_BATCH = 8192
@@ -61,10 +65,39 @@ def resolve_predict_dtype(module: nn.Module, probe: np.ndarray, requested: str) 
     return "float64" if ok else "float32"
 
 
-def member_moments(
+def _batches(module: nn.Module, X: np.ndarray, dtype_name: str) -> Iterator[tuple]:
+    """``(start, stop, mu_k, sigma_k)`` per batch of rows, in eval mode, without gradients."""
+    device = next(module.parameters()).device
+    dtype = _DTYPES[dtype_name]
+    state = _state(module, dtype)
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            for start in range(0, X.shape[0], PREDICT_BATCH):
+                stop = min(start + PREDICT_BATCH, X.shape[0])
+                xb = torch.tensor(X[start:stop], dtype=dtype, device=device)
+                try:
+                    mu, sigma = _run(module, state, xb)
+                except RuntimeError as exc:
+                    if dtype_name == "float64" and "dtype" in str(exc).lower():
+                        raise ValueError(
+                            f"The module cannot run in float64 at predict time ({exc}); "
+                            "set predict_dtype='float32' (or 'auto')."
+                        ) from exc
+                    raise
+                yield start, stop, mu, sigma
+    finally:
+        module.train(was_training)
+
+
+def mixture_prediction(
     module: nn.Module, X: np.ndarray, dtype_name: str, n_outputs: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Every member's mean and standard deviation, in standardised units.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The members' mixture mean, aleatoric and epistemic std, in standardised units.
+
+    Reduced over the members batch by batch (:func:`sculpt.mixture_moments`),
+    so memory grows with the outputs, not with ``k`` times them.
 
     Parameters
     ----------
@@ -78,39 +111,30 @@ def member_moments(
 
     Returns
     -------
+    mean, aleatoric, epistemic : ndarray of shape (n_samples, n_outputs), float64
+    """
+    out = tuple(np.empty((X.shape[0], n_outputs), dtype=np.float64) for _ in range(3))
+    for start, stop, mu, sigma in _batches(module, X, dtype_name):
+        for target, part in zip(out, mixture_moments(mu, sigma), strict=True):
+            target[start:stop] = part.cpu().numpy()
+    return out
+
+
+def member_moments(
+    module: nn.Module, X: np.ndarray, dtype_name: str, n_outputs: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every member's mean and standard deviation, in standardised units.
+
+    For studies of the members themselves (``benchmarks/mixture_nll.py``);
+    prediction uses :func:`mixture_prediction`.
+
+    Returns
+    -------
     mu, sigma : ndarray of shape (n_samples, k, n_outputs), float64
     """
-    device = next(module.parameters()).device
-    dtype = _DTYPES[dtype_name]
-    state = _state(module, dtype)
-    n = X.shape[0]
-    mu_all: np.ndarray | None = None
-    sigma_all: np.ndarray | None = None
-    was_training = module.training
-    module.eval()
-    try:
-        with torch.no_grad():
-            for start in range(0, n, PREDICT_BATCH):
-                stop = min(start + PREDICT_BATCH, n)
-                xb = torch.tensor(X[start:stop], dtype=dtype, device=device)
-                try:
-                    mu, sigma = _run(module, state, xb)
-                except RuntimeError as exc:
-                    if dtype_name == "float64" and "dtype" in str(exc).lower():
-                        raise ValueError(
-                            f"The module cannot run in float64 at predict time ({exc}); "
-                            "set predict_dtype='float32' (or 'auto')."
-                        ) from exc
-                    raise
-                if mu_all is None:
-                    k = mu.shape[1]
-                    mu_all = np.empty((n, k, n_outputs), dtype=np.float64)
-                    sigma_all = np.empty((n, k, n_outputs), dtype=np.float64)
-                mu_all[start:stop] = mu.cpu().numpy()
-                sigma_all[start:stop] = sigma.cpu().numpy()
-    finally:
-        module.train(was_training)
-    if mu_all is None:  # no rows
-        mu_all = np.empty((0, 1, n_outputs))
-        sigma_all = np.empty((0, 1, n_outputs))
-    return mu_all, sigma_all
+    parts = [(mu.cpu().numpy(), sigma.cpu().numpy())
+             for _, _, mu, sigma in _batches(module, X, dtype_name)]
+    if not parts:
+        return np.empty((0, 1, n_outputs)), np.empty((0, 1, n_outputs))
+    mu, sigma = (np.concatenate(p).astype(np.float64) for p in zip(*parts, strict=True))
+    return mu, sigma

@@ -16,10 +16,9 @@ from sklearn.model_selection import train_test_split
 from skorch.callbacks import EarlyStopping
 
 from ._data import TensorData
-from ._net import SculptNet, TrainingDiverged
+from ._net import SculptNet, TrainingDiverged, predictive_mean_std
 from ._risk_scale import fit_risk_scale
 from .sculpt.distributions import SculptDistribution
-from .sculpt.mixture import mixture_moments
 
 __all__ = ["HoldOut", "fit_calibration_factor", "normalise_weights", "restore_after_divergence",
            "split_validation"]
@@ -143,9 +142,8 @@ def fit_calibration_factor(
     module.eval()
     try:
         with torch.no_grad():
-            mean, aleatoric, epistemic = mixture_moments(*net.infer(valid.X))
+            mean, std = predictive_mean_std(*net.infer(valid.X))
     finally:
         module.train(was_training)
-    std = (aleatoric.square() + epistemic.square()).sqrt()
     z = ((valid.y - mean) / std).double().cpu().numpy()
     return fit_risk_scale(z, weight, distribution)

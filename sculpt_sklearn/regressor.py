@@ -41,7 +41,7 @@ from ._persistence import (
     to_plain,
     write_params,
 )
-from ._predict import member_moments, resolve_predict_dtype
+from ._predict import mixture_prediction, resolve_predict_dtype
 from ._predictions import check_confidence_level as _check_confidence_level
 from ._preprocess import TabularPreprocessor
 from ._training import (
@@ -825,10 +825,9 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         else:
             X = validate_input(validate_data, self, X, reset=False,
                                dtype=(np.float64, np.float32))
-        mu, sigma = member_moments(self.net_.module_, X, self.predict_dtype_, self.n_outputs_)
-        mean = mu.mean(axis=1)
-        aleatoric = np.sqrt(np.mean(sigma**2, axis=1))
-        epistemic = mu.std(axis=1) if mu.shape[1] > 1 else np.zeros_like(mean)
+        mean, aleatoric, epistemic = mixture_prediction(
+            self.net_.module_, X, self.predict_dtype_, self.n_outputs_
+        )
         mean *= self.y_scale_
         mean += self.y_loc_
         aleatoric *= self.y_scale_ * self.risk_scale_
@@ -842,11 +841,6 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
                 "warm-started fit, cause this; check X and refit with warm_start=False."
             )
         return mean, aleatoric, epistemic
-
-    def _forward(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
-        """Means and total standard deviations in y's units, each (n_samples, n_outputs)."""
-        mean, aleatoric, epistemic = self._moments(X)
-        return mean, np.sqrt(aleatoric**2 + epistemic**2)
 
     def _shape_output(self, a: np.ndarray) -> np.ndarray:
         return a[:, 0] if self._y_1d else a
