@@ -351,7 +351,13 @@ def build_callbacks(
 def optimizer_kwargs(
     optimizer: type, weight_decay: float, kwargs: dict[str, Any]
 ) -> dict[str, Any]:
-    """The optimizer's keyword arguments, ``weight_decay`` included where it exists."""
+    """The optimizer's keyword arguments, ``weight_decay`` included where it exists.
+
+    Where the optimizer takes ``foreach`` and the user did not set it, it is
+    ``True``: torch picks the multi-tensor implementation only for CUDA
+    tensors, and on CPU the per-parameter loop cost 6% of a small default fit
+    (277 rows, batch 32: 2.52 s against 2.36 s of CPU, identical weights).
+    """
     kwargs = dict(kwargs)
     check_kwargs_for("optimizer", optimizer, kwargs)
     for name in ("lr", "weight_decay"):
@@ -365,6 +371,8 @@ def optimizer_kwargs(
         kwargs["weight_decay"] = weight_decay
     elif weight_decay:
         raise ValueError(f"{optimizer.__name__} has no weight_decay; leave weight_decay=0.")
+    if accepted is not None and "foreach" in accepted:
+        kwargs.setdefault("foreach", True)
     return kwargs
 
 

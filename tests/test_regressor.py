@@ -246,6 +246,18 @@ def test_prefixed_params_are_real_parameters():
     assert "module__dropout=0.1" in repr(cloned)
 
 
+def test_optimizer_runs_the_multi_tensor_step_unless_the_user_says_otherwise(data):
+    # torch chooses foreach only for CUDA tensors; on CPU the per-parameter loop is slower.
+    X, y, _ = data
+    reg = SculptRegressor(**FAST).fit(X, y)
+    assert reg.net_.optimizer_.defaults["foreach"] is True
+    reg = SculptRegressor(optimizer__foreach=False, **FAST).fit(X, y)
+    assert reg.net_.optimizer_.defaults["foreach"] is False
+    # An optimizer without the argument gets none.
+    reg = SculptRegressor(optimizer=torch.optim.LBFGS, weight_decay=0, **FAST)
+    assert "foreach" not in reg.fit(X, y).net_.optimizer_.defaults
+
+
 def test_set_params_in_pipeline_routes_prefixed_params():
     pipe = Pipeline([("scale", StandardScaler()), ("reg", SculptRegressor())])
     pipe.set_params(reg__module__hidden_layer_sizes=(3,), reg__n_layers=1)
