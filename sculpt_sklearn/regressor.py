@@ -416,8 +416,10 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         early stopping and ``calibrate_risk``. With ``early_stopping=False``
         they still calibrate the risk; a UserWarning says so when they would
         be used for nothing (``early_stopping=False`` and
-        ``calibrate_risk=False``). A warm-started ``fit`` uses the rows of
-        that call (or the random hold-out when none are given).
+        ``calibrate_risk=False``, or too few rows to calibrate on). A
+        warm-started ``fit`` uses the rows of that call (or the random
+        hold-out when none are given). ``best_epoch_`` is the epoch whose
+        weights the model holds.
 
         Parameters
         ----------
