@@ -7,12 +7,19 @@ first and scikit-learn's text follows it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
-from sklearn.utils.validation import _check_y, check_consistent_length, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    _check_y,
+    check_consistent_length,
+    validate_data,
+)
 
-__all__ = ["raw_table", "validate_input", "validate_raw_fit_input"]
+__all__ = ["raw_table", "validate_input", "validate_raw_fit_input", "validate_validation_data"]
 
 #: Advice put before scikit-learn's input-validation errors, by what they say.
 _INPUT_ADVICE = (
@@ -112,3 +119,84 @@ def validate_raw_fit_input(
             f"(shape={X.shape}) while a minimum of {min_samples} is required.)"
         )
     return X, y
+
+
+@contextmanager
+def _about(name: str) -> Iterator[None]:
+    """Name the argument a ValueError is about (scikit-learn's say X, y or sample_weight)."""
+    try:
+        yield
+    except ValueError as exc:
+        raise ValueError(f"In {name}: {exc}") from exc
+
+
+def validate_validation_data(
+    estimator: Any, X_val: Any, y_val: Any, sample_weight_val: Any, *, n_outputs: int
+) -> tuple[Any, np.ndarray, np.ndarray | None] | None:
+    """Check the validation rows given to ``fit``, as ``X`` and ``y`` are checked.
+
+    ``X_val`` goes through the input path of ``X`` with ``reset=False`` (the
+    width and the column names seen in ``fit``; the raw table for the
+    built-in model, which allows NaN and categories, a float32 array for a
+    user's module, which does not). ``y_val`` must be numeric and finite with
+    ``n_outputs`` outputs; ``sample_weight_val`` non-negative, one per row.
+
+    Returns
+    -------
+    (X_val, y_val, sample_weight_val) or None
+        ``None`` when no validation data was given; else the checked table
+        (not yet encoded), ``y_val`` as a float64 array of shape
+        ``(n_val, n_outputs)`` and the float64 weights (or None).
+    """
+    if X_val is None and y_val is None:
+        if sample_weight_val is not None:
+            raise ValueError(
+                "sample_weight_val was given without X_val and y_val; it weights the "
+                "validation rows you pass, so pass X_val and y_val too, or drop it."
+            )
+        return None
+    if y_val is None:
+        raise ValueError(
+            "X_val was given but y_val was not; pass both (the validation rows and their "
+            "targets), or neither to let early_stopping hold out validation_fraction."
+        )
+    if X_val is None:
+        raise ValueError(
+            "y_val was given but X_val was not; pass both (the validation rows and their "
+            "targets), or neither to let early_stopping hold out validation_fraction."
+        )
+    with _about("X_val"):
+        if estimator.module is None:
+            X_val = raw_table(estimator, X_val, reset=False)
+        else:
+            X_val = validate_input(validate_data, estimator, X_val, reset=False,
+                                   dtype=np.float32)
+    with _about("y_val"):
+        y_val = validate_input(_check_y, y_val, multi_output=True, y_numeric=True,
+                               estimator=estimator)
+    y2d = np.asarray(y_val, dtype=np.float64)
+    y2d = y2d.reshape(-1, 1) if y2d.ndim == 1 else y2d
+    if y2d.shape[1] != n_outputs:
+        raise ValueError(
+            f"y_val has {y2d.shape[1]} output(s) but y has {n_outputs}; pass y_val with "
+            "the columns of y."
+        )
+    try:
+        check_consistent_length(X_val, y2d)
+    except ValueError as exc:
+        raise ValueError(
+            f"X_val and y_val need one row per validation sample. ({exc})"
+        ) from exc
+    if X_val.shape[0] < 1:
+        raise ValueError("X_val has no rows; pass at least one validation row, or none.")
+    if sample_weight_val is not None:
+        if np.size(sample_weight_val) and not np.any(sample_weight_val):
+            raise ValueError(
+                "Every X_val row has sample_weight_val 0, so there is nothing to validate "
+                "on; give some of these rows a positive weight, or drop sample_weight_val."
+            )
+        with _about("sample_weight_val"):
+            sample_weight_val = _check_sample_weight(
+                sample_weight_val, X_val, dtype=np.float64, ensure_non_negative=True
+            )
+    return X_val, y2d, sample_weight_val

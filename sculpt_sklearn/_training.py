@@ -15,13 +15,13 @@ import torch
 from sklearn.model_selection import train_test_split
 from skorch.callbacks import EarlyStopping
 
-from ._data import TensorData
+from ._data import TensorData, as_tensor
 from ._net import SculptNet, TrainingDiverged, predictive_mean_std
 from ._risk_scale import fit_risk_scale
 from .sculpt.distributions import SculptDistribution
 
-__all__ = ["HoldOut", "fit_calibration_factor", "normalise_weights", "restore_after_divergence",
-           "split_validation"]
+__all__ = ["HoldOut", "fit_calibration_factor", "given_validation", "held_epoch",
+           "normalise_weights", "restore_after_divergence", "split_validation"]
 
 #: Fewest held-out rows with non-zero weight on which calibrate_risk fits its factor.
 MIN_CALIBRATION_ROWS = 20
@@ -55,6 +55,43 @@ def normalise_weights(weight: torch.Tensor | None, what: str) -> torch.Tensor | 
             + (" or set early_stopping=False." if what == "validation" else ".")
         )
     return weight * (len(weight) / total)
+
+
+def given_validation(
+    X: np.ndarray, z: np.ndarray, weight: np.ndarray | None, device: Any, *,
+    early_stopping: bool, calibrate_risk: bool,
+) -> TensorData | None:
+    """The validation rows passed to ``fit`` (encoded, target standardised), or None.
+
+    Their weights are normalised to mean one on their own, as those of a
+    random split. ``None`` (with a UserWarning) when this call would use them
+    for nothing: neither early stopping nor the risk calibration, or only the
+    calibration and too few rows for it (:data:`MIN_CALIBRATION_ROWS`).
+    """
+    n_used = len(z) if weight is None else int(np.count_nonzero(weight))
+    if not early_stopping and not calibrate_risk:
+        warnings.warn(
+            "X_val and y_val were passed to fit, but early_stopping=False and "
+            "calibrate_risk=False, so they are not used; set early_stopping=True to stop "
+            "on them or calibrate_risk=True to calibrate the risk on them.",
+            UserWarning, stacklevel=5,
+        )
+        return None
+    if calibrate_risk and n_used < MIN_CALIBRATION_ROWS:
+        use = "early stopping only" if early_stopping else "nothing"
+        warnings.warn(
+            f"calibrate_risk needs at least {MIN_CALIBRATION_ROWS} validation rows with "
+            f"non-zero weight, but X_val has {n_used}; the risk is not calibrated "
+            f"(risk_scale_ is 1) and X_val is used for {use}. Pass more validation rows.",
+            UserWarning, stacklevel=5,
+        )
+        if not early_stopping:
+            return None
+    w = None if weight is None else as_tensor(weight, torch.float32, device)
+    valid = TensorData(as_tensor(X, torch.float32, device), as_tensor(z, torch.float32, device),
+                       w)
+    valid.sample_weight = normalise_weights(valid.sample_weight, "X_val")
+    return valid
 
 
 def split_validation(
@@ -123,6 +160,21 @@ def restore_after_divergence(net: SculptNet, exc: TrainingDiverged) -> int:
         stacklevel=5,
     )
     return int(stopper.best_epoch_)
+
+
+def held_epoch(net: SculptNet, restored: int | None) -> int:
+    """The epoch of ``net.history`` (1-based) whose weights the module holds now.
+
+    ``restored`` is the epoch :func:`restore_after_divergence` loaded, if any;
+    else early stopping's best epoch (its weights are loaded at the end of
+    training), else the last epoch.
+    """
+    if restored is not None:
+        return restored
+    stopper = early_stopper(net)
+    if stopper is not None and getattr(stopper, "best_epoch_", 0) > 0:
+        return int(stopper.best_epoch_)
+    return len(net.history)
 
 
 def fit_calibration_factor(

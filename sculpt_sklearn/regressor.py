@@ -27,7 +27,7 @@ from ._build import (
     target_standardisation,
 )
 from ._data import TensorData, as_tensor
-from ._input import raw_table, validate_input, validate_raw_fit_input
+from ._input import raw_table, validate_input, validate_raw_fit_input, validate_validation_data
 from ._net import TrainingDiverged
 from ._objectives import OBJECTIVES
 from ._params import PrefixedParamsMixin, split_prefixed
@@ -47,6 +47,8 @@ from ._preprocess import TabularPreprocessor
 from ._training import (
     HoldOut,
     fit_calibration_factor,
+    given_validation,
+    held_epoch,
     normalise_weights,
     restore_after_divergence,
     split_validation,
@@ -153,14 +155,17 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
     weight_decay : float, default=0.0
         Decoupled weight decay (L2) of the optimizer.
     early_stopping : bool, default=True
-        Hold out ``validation_fraction`` of the training rows, stop when
-        the validation NLL has not improved by ``tol`` for
-        ``n_iter_no_change`` epochs, and restore the best weights.
+        Hold out ``validation_fraction`` of the training rows (or use the
+        ``X_val``, ``y_val`` passed to :meth:`fit`), stop when the
+        validation NLL has not improved by ``tol`` for ``n_iter_no_change``
+        epochs, and restore the best weights.
     validation_fraction : float, default=0.1
-        Share of rows held out for early stopping.
+        Share of rows held out for early stopping; unused when ``fit`` is
+        given ``X_val``.
     calibrate_risk : bool, default=True
         After early stopping, rescale the risk by one factor per output,
-        fitted by maximum likelihood on the held-out rows (needs at least
+        fitted by maximum likelihood on the held-out rows, or on ``X_val``
+        when given, also with ``early_stopping=False`` (needs at least
         ``20`` of them; otherwise the factor stays 1). The network fits its
         variance to training residuals, which are smaller than residuals on
         new rows, so the raw risk tends to be over-confident.
@@ -224,6 +229,11 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         Losses per epoch (``net_.history``).
     n_iter_ : int
         Number of epochs trained in total.
+    best_epoch_ : int
+        The epoch (1-based, numbered as in :attr:`history_`, so counting on
+        across warm starts and ``partial_fit``) whose weights the model
+        holds: early stopping's best epoch, which it restores (also after a
+        diverged fit), else the last epoch trained.
     predict_dtype_ : str
         The resolved ``predict_dtype``.
 
@@ -388,7 +398,10 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
 
     # ------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SculptRegressor:
+    def fit(
+        self, X: Any, y: Any, sample_weight: Any = None, *, X_val: Any = None, y_val: Any = None,
+        sample_weight_val: Any = None,
+    ) -> SculptRegressor:
         """Train the network on ``(X, y)``.
 
         With ``warm_start=True`` and a fitted model, training continues from
@@ -397,16 +410,42 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         ``n_iter_no_change``, ``calibrate_risk`` and the other training
         parameters changed with ``set_params`` take effect.
 
+        Validation rows you choose (``X_val``, ``y_val``), as in
+        :meth:`sklearn.ensemble.HistGradientBoostingRegressor.fit`, replace the
+        random hold-out: every row of ``X`` trains, and the given rows drive
+        early stopping and ``calibrate_risk``. With ``early_stopping=False``
+        they still calibrate the risk; a UserWarning says so when they would
+        be used for nothing (``early_stopping=False`` and
+        ``calibrate_risk=False``, or too few rows to calibrate on). A
+        warm-started ``fit`` uses the rows of that call (or the random
+        hold-out when none are given). ``best_epoch_`` is the epoch whose
+        weights the model holds.
+
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
-            Numeric features (cast to float32 once).
+            Features: a raw table for the built-in model, numbers (cast to
+            float32 once) for a user's module.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative row weights of the loss. They are normalised to mean
             one over the training rows and over the validation rows, each on
             its own, so the validation loss is the weighted mean NLL.
+        X_val : array-like or DataFrame of shape (n_val, n_features), default=None
+            Validation features, checked as ``X`` is (the same columns; NaN
+            and categories only with the built-in model) and encoded by the
+            ``preprocessor_`` fitted on ``X`` alone. A user's module gets them
+            as given: in a :class:`~sklearn.pipeline.Pipeline`, transform them
+            like ``X`` with ``Pipeline(..., transform_input=["X_val"])``
+            (metadata routing on; scikit-learn >= 1.6). With ``X_val``,
+            ``validation_fraction`` is unused.
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), default=None
+            Validation targets, finite, with the outputs of ``y``. Pass it
+            with ``X_val``.
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Non-negative weights of the validation rows, normalised to mean
+            one on their own. Only with ``X_val``.
 
         Returns
         -------
@@ -414,7 +453,8 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
             The fitted estimator.
         """
         continuing = self.warm_start and hasattr(self, "net_")
-        return self._fit(X, y, sample_weight, incremental=False, continuing=continuing)
+        return self._fit(X, y, sample_weight, incremental=False, continuing=continuing,
+                         validation=(X_val, y_val, sample_weight_val))
 
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> SculptRegressor:
         """One epoch over ``(X, y)``, continuing from the current weights.
@@ -427,8 +467,10 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         weighted 1), and the ``"auto"`` schedule, which for a stream of
         unknown length is the large-data rule (``batch_size=64``,
         ``lr=1e-3``) whatever the size of the first chunk. Early stopping is
-        not used here; it stays on for later calls of ``fit``. Parameters
-        changed with ``set_params`` between calls take effect.
+        not used here; it stays on for later calls of ``fit``, and there
+        is no ``X_val`` (continue with ``fit(..., X_val=..., y_val=...)`` and
+        ``warm_start=True`` to stop on chosen rows). Parameters changed with
+        ``set_params`` between calls take effect.
 
         Parameters
         ----------
@@ -446,7 +488,8 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         return self._fit(X, y, sample_weight, incremental=True, continuing=continuing)
 
     def _fit(
-        self, X: Any, y: Any, sample_weight: Any, *, incremental: bool, continuing: bool
+        self, X: Any, y: Any, sample_weight: Any, *, incremental: bool, continuing: bool,
+        validation: tuple[Any, Any, Any] = (None, None, None),
     ) -> SculptRegressor:
         self._check_device(continuing)
         X, y = self._validate_fit_input(X, y, reset=not continuing,
@@ -467,6 +510,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
                     "sample_weight must contain at least one non-zero weight; all "
                     f"{sample_weight.size} are zero. Give the rows to train on a positive weight."
                 )
+        given = validate_validation_data(self, *validation, n_outputs=y2d.shape[1])
         n_rows = None if incremental else X.shape[0]
         if continuing:
             if y2d.shape[1] != self.n_outputs_:
@@ -490,6 +534,12 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         if incremental:
             data.sample_weight = self._stream_weights(w_t)
             train, valid = data, None
+        elif given is not None:  # the user's validation rows: no split
+            data.sample_weight = normalise_weights(w_t, "training")
+            train, valid = data, given_validation(
+                self._encode(given[0]), (given[1] - self.y_loc_) / self.y_scale_, given[2],
+                device, early_stopping=self.early_stopping, calibrate_risk=self.calibrate_risk,
+            )
         elif self.early_stopping:
             train, valid = split_validation(data, self.validation_fraction, self._seed)
         else:
@@ -699,16 +749,19 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         return []
 
     def _train(self, train: TensorData, valid: TensorData | None, epochs: int) -> None:
-        self.net_.train_split = None if valid is None else HoldOut(valid)
+        stopping = valid is not None and self.early_stopping
+        self.net_.train_split = HoldOut(valid) if stopping else None
         epochs_before = len(self.net_.history)
         self.net_.interrupted_ = False
+        restored = None
         try:
             self.net_.partial_fit(train, epochs=epochs)
         except TrainingDiverged as exc:
-            restore_after_divergence(self.net_, exc)
+            restored = restore_after_divergence(self.net_, exc)
         finally:
             self.net_.train_split = None
         self.n_iter_ += len(self.net_.history) - epochs_before
+        self.best_epoch_ = held_epoch(self.net_, restored)
         if valid is not None and self.calibrate_risk:
             self.risk_scale_ = fit_calibration_factor(
                 self.net_, valid, self.distribution_, self.n_outputs_
@@ -751,6 +804,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
             "n_features_in": int(self.n_features_in_),
             "feature_names_in": None if names is None else [str(n) for n in names],
             "n_iter": int(self.n_iter_),
+            "best_epoch": int(getattr(self, "best_epoch_", self.n_iter_)),
             "predict_dtype": self.predict_dtype_,
             "module_init": self._module_init,
             "encoder": to_plain(self.preprocessor_) if self.module is None else None,
@@ -811,6 +865,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
             self.feature_names_in_ = np.asarray(state["feature_names_in"], dtype=object)
         self.risk_scale_ = as_array(state["risk_scale"])
         self.n_iter_ = state["n_iter"]
+        self.best_epoch_ = state.get("best_epoch", state["n_iter"])
         self.predict_dtype_ = state["predict_dtype"]
         return self
 
