@@ -30,10 +30,11 @@ _LAZY: dict[str, str | None] = {
     "calibration": None,
     "plotting": None,
     "models": None,
+    "pipeline": None,
 }
 
 __all__ = ["SculptRegressor", "RecalibratedRegressor", "MLP", "TabMModule", "sculpt", "datasets", "metrics", "calibration",
-           "plotting", "__version__"]
+           "plotting", "pipeline", "__version__"]
 
 
 def __getattr__(name: str) -> Any:

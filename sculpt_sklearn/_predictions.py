@@ -7,6 +7,7 @@ reaches into another's private helpers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from numbers import Real
 from typing import Any
 
@@ -21,6 +22,8 @@ from .sculpt.distributions import Normal, SculptDistribution, get_distribution
 __all__ = [
     "DistributionLike",
     "check_confidence_level",
+    "check_confidence_levels",
+    "central_intervals",
     "check_predictions",
     "estimator_distribution",
     "interval",
@@ -105,6 +108,81 @@ def check_confidence_level(confidence_level: Any) -> float:
             f"between 0 and 1 (e.g. 0.9); got {confidence_level!r}."
         )
     return float(confidence_level)
+
+
+def check_confidence_levels(confidence_level: Any) -> float | list[float]:
+    """One confidence level, or several, checked.
+
+    Parameters
+    ----------
+    confidence_level : float or array-like of shape (n_levels,)
+        A probability strictly between 0 and 1, or a non-empty 1-D list of
+        them.
+
+    Returns
+    -------
+    float or list of float
+        A float for a scalar (0-d) input, as :func:`check_confidence_level`;
+        otherwise the levels in the order given.
+    """
+    if isinstance(confidence_level, (bool, Real, str, bytes)):
+        return check_confidence_level(confidence_level)
+    try:
+        levels = np.asarray(confidence_level)
+    except (TypeError, ValueError):  # ragged nested lists
+        levels = np.asarray(confidence_level, dtype=object)
+    if levels.ndim == 0:
+        return check_confidence_level(levels.item())
+    hint = "e.g. 0.9 or [0.5, 0.8, 0.9]"
+    if levels.ndim != 1 or levels.size == 0:
+        got = "an empty list" if levels.size == 0 else f"an array of shape {levels.shape}"
+        raise ValueError(
+            "confidence_level must be a probability strictly between 0 and 1, or a non-empty "
+            f"1-D list of them ({hint}); got {got}."
+        )
+    if levels.dtype.kind not in "iuf":
+        raise ValueError(
+            "confidence_level must be a probability strictly between 0 and 1, or a 1-D list "
+            f"of numbers ({hint}); got {confidence_level!r}."
+        )
+    levels = levels.astype(np.float64)
+    bad = ~((levels > 0.0) & (levels < 1.0))
+    if bad.any():
+        raise ValueError(
+            "Each confidence_level is the probability inside an interval and must lie "
+            f"strictly between 0 and 1 ({hint}); got {levels[bad].tolist()} in "
+            f"{levels.tolist()}."
+        )
+    return [float(level) for level in levels]
+
+
+def central_intervals(
+    bounds_at: Callable[[float], tuple[np.ndarray, np.ndarray]],
+    confidence_level: float | list[float],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Central interval bounds at one level, or stacked over several on a last axis.
+
+    Parameters
+    ----------
+    bounds_at : callable
+        ``bounds_at(level) -> (lower, upper)`` for one level (a float).
+    confidence_level : float or list of float
+        As returned by :func:`check_confidence_levels`.
+
+    Returns
+    -------
+    lower, upper : ndarray
+        ``bounds_at(confidence_level)`` for a float. For a list, each of the
+        shape of one level's bound plus a last axis of length ``n_levels``,
+        in the order given: ``lower[..., i]`` is ``bounds_at(level_i)[0]``
+        exactly.
+    """
+    if isinstance(confidence_level, float):
+        return bounds_at(confidence_level)
+    pairs = [bounds_at(level) for level in confidence_level]
+    lower = np.stack([np.asarray(pair[0]) for pair in pairs], axis=-1)
+    upper = np.stack([np.asarray(pair[1]) for pair in pairs], axis=-1)
+    return lower, upper
 
 
 def standard_family(distribution: DistributionLike) -> Any:

@@ -33,7 +33,8 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, get_tags
 
-from ._predictions import check_confidence_level as _check_confidence_level
+from ._predictions import central_intervals as _central_intervals
+from ._predictions import check_confidence_levels as _check_confidence_levels
 from ._predictions import check_predictions as _check_predictions
 from ._predictions import estimator_distribution as _estimator_distribution
 from ._predictions import predict_with_std as _predict_with_std
@@ -302,32 +303,48 @@ class RecalibratedRegressor(RegressorMixin, BaseEstimator):
                 f"quantiles must be a 1-D list of levels strictly between 0 and 1; got {quantiles!r}."
             )
         y_mean, y_std = _predict_with_std(self.estimator_, X)
-        y_mean, y_std = np.asarray(y_mean), np.asarray(y_std)
+        return self._quantiles(np.asarray(y_mean), np.asarray(y_std), levels)
+
+    def _quantiles(self, y_mean: np.ndarray, y_std: np.ndarray, levels: np.ndarray) -> np.ndarray:
+        """Recalibrated quantiles at ``levels`` from the wrapped (mean, std)."""
         z = self._standard_quantiles(levels)
         if y_mean.ndim == 1:
             return y_mean[:, None] + y_std[:, None] * z[0][None, :]
         return y_mean[:, :, None] + y_std[:, :, None] * z[None, :, :]
 
     def predict_interval(
-        self, X: Any, confidence_level: float = 0.9
+        self, X: Any, confidence_level: float | Any = 0.9
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Recalibrated central prediction interval of each row.
+        """Recalibrated central prediction interval of each row, at one or several levels.
 
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
             Features.
-        confidence_level : float, default=0.9
-            Probability inside the interval, strictly between 0 and 1.
+        confidence_level : float or array-like of shape (n_levels,), default=0.9
+            Probability inside the interval, strictly between 0 and 1; or a
+            1-D list of such levels, e.g. ``[0.5, 0.8, 0.9]``.
 
         Returns
         -------
-        lower, upper : ndarray in the shape of ``predict(X)``
+        lower, upper : ndarray
             Bounds at the recalibrated levels ``0.5 -+ confidence_level / 2``.
+            For a float ``confidence_level``: in the shape of ``predict(X)``.
+            For a list of levels: that shape plus a last axis of the levels
+            in the order given, ``(n_samples, n_levels)`` or ``(n_samples,
+            n_outputs, n_levels)``; ``lower[..., i]`` equals the one-level
+            call at ``confidence_level[i]``.
         """
-        level = _check_confidence_level(confidence_level)
-        bounds = self.predict_quantiles(X, [0.5 - level / 2.0, 0.5 + level / 2.0])
-        return bounds[..., 0], bounds[..., 1]
+        levels = _check_confidence_levels(confidence_level)
+        check_is_fitted(self)
+        y_mean, y_std = _predict_with_std(self.estimator_, X)
+        y_mean, y_std = np.asarray(y_mean), np.asarray(y_std)
+
+        def bounds_at(level: float) -> tuple[np.ndarray, np.ndarray]:
+            bounds = self._quantiles(y_mean, y_std, np.array([0.5 - level / 2.0, 0.5 + level / 2.0]))
+            return bounds[..., 0], bounds[..., 1]
+
+        return _central_intervals(bounds_at, levels)
 
     def _has_parametric_dist(self) -> bool:
         return self.method == "scale"

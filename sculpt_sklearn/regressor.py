@@ -42,7 +42,8 @@ from ._persistence import (
     write_params,
 )
 from ._predict import mixture_prediction, resolve_predict_dtype
-from ._predictions import check_confidence_level as _check_confidence_level
+from ._predictions import central_intervals as _central_intervals
+from ._predictions import check_confidence_levels as _check_confidence_levels
 from ._preprocess import TabularPreprocessor
 from ._training import (
     HoldOut,
@@ -980,23 +981,32 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         return self.distribution_.scipy_distribution(mean, std)
 
     def predict_interval(
-        self, X: Any, confidence_level: float = 0.9
+        self, X: Any, confidence_level: float | Any = 0.9
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Central prediction interval of each row.
+        """Central prediction interval of each row, at one or several levels.
 
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
-        confidence_level : float, default=0.9
-            Probability mass inside the interval, strictly between 0 and 1.
+        confidence_level : float or array-like of shape (n_levels,), default=0.9
+            Probability mass inside the interval, strictly between 0 and 1;
+            or a 1-D list of such levels, e.g. ``[0.5, 0.8, 0.9]``.
 
         Returns
         -------
-        lower, upper : ndarray in the shape of ``predict(X)``
+        lower, upper : ndarray
+            For a float ``confidence_level``: in the shape of ``predict(X)``,
+            ``(n_samples,)`` or ``(n_samples, n_outputs)``. For a list of
+            levels: that shape plus a last axis of the levels in the order
+            given, ``(n_samples, n_levels)`` or ``(n_samples, n_outputs,
+            n_levels)``; ``lower[..., i]`` equals the one-level call at
+            ``confidence_level[i]``.
         """
-        level = _check_confidence_level(confidence_level)
+        levels = _check_confidence_levels(confidence_level)
         dist = self.predict_dist(X)
-        return dist.ppf(0.5 - level / 2.0), dist.ppf(0.5 + level / 2.0)
+        return _central_intervals(
+            lambda level: (dist.ppf(0.5 - level / 2.0), dist.ppf(0.5 + level / 2.0)), levels
+        )
 
     def predict_quantiles(self, X: Any, quantiles: Any) -> np.ndarray:
         """Quantiles of each row's predictive distribution.
