@@ -22,11 +22,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from mapie.regression import SplitConformalRegressor
-from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sculpt_sklearn import SculptRegressor
 from sculpt_sklearn.datasets import make_heteroscedastic
+from sculpt_sklearn.pipeline import make_pipeline
 
 torch.set_num_threads(1)
 # SCULPT_EXAMPLES_FAST=1 (set by the test suite and the docs build) trains for fewer epochs.
@@ -50,11 +50,11 @@ model = make_pipeline(
 ).fit(X_train, y_train)
 
 # %%
-# The model's own 90% intervals, and MAPIE's split-conformal ones built on the
-# already fitted pipeline (``prefit=True``).
+# The model's own 90% intervals (the pipeline of :mod:`sculpt_sklearn.pipeline`
+# scales ``X_test`` and calls the last step's ``predict_interval``), and MAPIE's
+# split-conformal ones built on the already fitted pipeline (``prefit=True``).
 level = 0.9
-reg, X_test_scaled = model[-1], model[0].transform(X_test)
-own_lower, own_upper = reg.predict_interval(X_test_scaled, confidence_level=level)
+own_lower, own_upper = model.predict_interval(X_test, confidence_level=level)
 
 mapie = SplitConformalRegressor(
     model, confidence_level=level, conformity_score="std_normalized", prefit=True
