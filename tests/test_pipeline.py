@@ -99,6 +99,22 @@ def test_make_pipeline_mirrors_scikit_learn():
     assert make_pipeline(Ridge(), transform_input=["X_val"]).transform_input == ["X_val"]
 
 
+def test_make_pipeline_transform_input_reaches_fit(data):
+    # the validation rows go through the scaler, as with scikit-learn's make_pipeline
+    X, y, _ = data
+    scaler = StandardScaler().fit(X[:100])
+    by_hand = SculptRegressor(**FAST).fit(scaler.transform(X[:100]), y[:100],
+                                          X_val=scaler.transform(X[100:]), y_val=y[100:])
+    with sklearn.config_context(enable_metadata_routing=True):
+        reg = SculptRegressor(**FAST).set_fit_request(X_val=True, y_val=True)
+        pipe = make_pipeline(StandardScaler(), reg, transform_input=["X_val"])
+        pipe.fit(X[:100], y[:100], X_val=X[100:], y_val=y[100:])
+    assert pipe[-1].best_epoch_ == by_hand.best_epoch_
+    np.testing.assert_allclose(pipe.predict_interval(X[100:])[0],
+                               by_hand.predict_interval(scaler.transform(X[100:]))[0],
+                               rtol=1e-10)
+
+
 def test_the_module_and_its_names_are_public():
     code = ("import sculpt_sklearn; m = sculpt_sklearn.pipeline; "
             "print(m.Pipeline.__module__, m.make_pipeline.__name__)")
