@@ -6,6 +6,7 @@ numerical integration / ``properscoring``, never from the family's own
 ``scipy_distribution``.
 """
 
+import copy
 import math
 import pickle
 
@@ -402,7 +403,11 @@ def test_scale_invariance_of_the_estimator():
 @pytest.mark.parametrize("method", ["scale", "isotonic"])
 def test_recalibrated_regressor_with_a_positive_family(positive_fits, method):
     fits, _, _, Xt, yt = positive_fits
-    base = fits["gamma"]
+    # A base model whose standard deviation is twice too large: over-covering.
+    base = copy.deepcopy(fits["gamma"])
+    base.risk_scale_ = base.risk_scale_ * 2.0
+    lower, upper = base.predict_interval(Xt[1000:], confidence_level=0.9)
+    assert np.mean((yt[1000:] >= lower) & (yt[1000:] <= upper)) > 0.98
     cal = RecalibratedRegressor(base, method=method, cv="prefit").fit(Xt[:1000], yt[:1000])
     lower, upper = cal.predict_interval(Xt[1000:], confidence_level=0.9)
     assert bool((lower > 0).all() and (lower < upper).all())
@@ -416,6 +421,7 @@ def test_recalibrated_regressor_with_a_positive_family(positive_fits, method):
         np.testing.assert_allclose(cal.predict_quantiles(Xt[1000:1010], [0.1])[:, 0],
                                    ref.ppf(0.1), rtol=1e-9)
         np.testing.assert_allclose(std, base_std * cal.scale_[0])
+        assert 0.35 < cal.scale_[0] < 0.7
     else:
         assert cal.std_factor_ is None
         # The isotonic std is the rms about the mean of the recalibrated quantiles.
