@@ -595,9 +595,9 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         if self.loss == "crps" and not self.distribution_.crps_trainable:
             raise ValueError(
                 f"loss='crps' needs the gradient of the CRPS, which {self.distribution_!r} "
-                "does not have in torch (no derivative of the incomplete gamma function in "
-                "its shape); train with loss='nll', 'beta_nll' or 'sample', or use "
-                "distribution='lognormal' with loss='crps'."
+                "does not have in torch (for Gamma: no derivative of the incomplete gamma "
+                "function in its shape); train with loss='nll', 'beta_nll' or 'sample', or "
+                "use distribution='lognormal' with loss='crps'."
             )
         self.n_outputs_ = len(y_loc)
         self._y_1d = y_ndim == 1
