@@ -66,8 +66,9 @@ for name, model in models.items():
 
 # %%
 # How often does the 90% interval reach below $0, and how well does each
-# family score? NLL and CRPS are in the family's own terms (lower is better);
-# the coverage should be near 90%.
+# family score? NLL and CRPS are in the family's own terms (lower is better;
+# the positive families reach a lower NLL here); the coverage should be near
+# 90%.
 rows = []
 for name, p in predictions.items():
     rows.append({
@@ -109,8 +110,9 @@ print(below_zero.round(3).to_string())
 # (it covers nearly all of them) and too narrow for the expensive ones; the
 # skewed positive families hold closer to 90% across the bands. On the right,
 # the lower end of each cheap stone's 90% interval against its predicted
-# price: the Normal's ends lie lower and the cheapest fall below $0 (the
-# black line); the LogNormal's and the Gamma's never do.
+# price: the Normal's ends lie lower and a few fall below $0 (the black
+# line; the table above also counts dearer stones whose predicted spread is
+# wide); the LogNormal's and the Gamma's never do.
 colours = {"normal": "tab:grey", "lognormal": "tab:blue", "gamma": "tab:orange"}
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
 width = 0.27
