@@ -88,12 +88,21 @@ def resolve_schedule(
 
 
 def target_standardisation(
-    y2d: np.ndarray, sample_weight: np.ndarray | None, target_loc: Any, target_scale: Any
+    y2d: np.ndarray, sample_weight: np.ndarray | None, target_loc: Any, target_scale: Any,
+    family: type[SculptDistribution] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(loc, scale)`` per output: the given statistics, or the (weighted) data's own.
 
-    A constant target gets a scale of 1 instead of a division by zero.
+    A constant target gets a scale of 1 instead of a division by zero. For a
+    positive family (``family.positive``: LogNormal, Gamma) the target is
+    scaled, never shifted, so that it stays positive: ``loc`` is 0 and
+    ``scale`` the (weighted) geometric mean of ``y``, which centres ``log(y /
+    scale)`` at 0 (a typical scaled target is 1, the order of the mean
+    link's output at initialisation), is robust to a long right tail
+    (prices, counts) where the arithmetic mean is pulled up, and scales with
+    ``y`` (so ``y * c`` gives means and risks ``* c``).
     """
+    positive = family is not None and family.positive
     if (target_loc is None) != (target_scale is None):
         raise ValueError(
             "Set both target_loc and target_scale (to fix the target standardisation) "
@@ -109,7 +118,17 @@ def target_standardisation(
                 "target_loc must be finite and target_scale finite and > 0; got "
                 f"{target_loc!r} and {target_scale!r}."
             )
+        if positive and np.any(loc != 0):
+            raise ValueError(
+                f"target_loc={target_loc!r}, but the {family.__name__} family is for "
+                "positive targets: the target is only scaled (a shift would move part of "
+                "it below 0). Set target_loc=0 with your target_scale, or leave both "
+                "unset (the scale is then the geometric mean of y)."
+            )
         return loc, scale
+    if positive:
+        log_mean = np.average(np.log(y2d), axis=0, weights=sample_weight)
+        return np.zeros(y2d.shape[1]), np.exp(log_mean)
     loc = np.average(y2d, axis=0, weights=sample_weight)
     scale = np.sqrt(np.average((y2d - loc) ** 2, axis=0, weights=sample_weight))
     constant = scale <= 1e3 * np.finfo(np.float64).eps * np.maximum(np.abs(loc), 1e-300)

@@ -24,7 +24,10 @@ __all__ = [
     "check_confidence_level",
     "check_confidence_levels",
     "central_intervals",
+    "check_positive_target",
     "check_predictions",
+    "predicted_cdf",
+    "resolve_family",
     "estimator_distribution",
     "interval",
     "observed_proportions",
@@ -185,8 +188,96 @@ def central_intervals(
     return lower, upper
 
 
+def check_positive_target(y: Any, family: type[SculptDistribution], what: str = "y") -> None:
+    """Refuse targets outside a positive family's support (``y <= 0``).
+
+    Does nothing for the families on the whole real line.
+
+    Parameters
+    ----------
+    y : ndarray
+        Targets (any shape), float.
+    family : SculptDistribution subclass
+        The output family.
+    what : str, default="y"
+        The argument's name in the message (``"y_val"`` for validation targets).
+
+    Raises
+    ------
+    ValueError
+        When the family is positive and some ``y <= 0``.
+    """
+    if not family.positive:
+        return
+    y = np.asarray(y, dtype=np.float64)
+    bad = ~(y > 0)
+    n_bad = int(np.count_nonzero(bad))
+    if n_bad:
+        raise ValueError(
+            f"distribution={family.name!r} ({family.__name__}) is for positive targets, "
+            f"but {n_bad} of {y.size} values of {what} are <= 0 (smallest {np.min(y):g}). "
+            "Drop or fix those rows, shift the target (y + c) yourself if 0 means "
+            "'nothing', or use a family on the whole real line (distribution='normal', "
+            "'laplace', 'studentt')."
+        )
+
+
+def resolve_family(distribution: DistributionLike, y_mean: Any) -> type[SculptDistribution]:
+    """The family of ``distribution``, after checking that the means fit its support.
+
+    Parameters
+    ----------
+    distribution : str or SculptDistribution subclass
+    y_mean : ndarray
+        Predicted means.
+
+    Returns
+    -------
+    SculptDistribution subclass
+
+    Raises
+    ------
+    ValueError
+        When the family is positive and some predicted mean is <= 0.
+    """
+    family = get_distribution(distribution)
+    if family.positive:
+        y_mean = np.asarray(y_mean, dtype=np.float64)
+        n_bad = int(np.count_nonzero(~(y_mean > 0)))
+        if n_bad:
+            raise ValueError(
+                f"The {family.__name__} family has a positive mean, but {n_bad} of "
+                f"{y_mean.size} predicted means are <= 0 (smallest {np.min(y_mean):g}). "
+                "Pass the means of a model fitted with this family, or score with a "
+                "family on the whole real line (distribution='normal')."
+            )
+    return family
+
+
+def predicted_cdf(
+    family: type[SculptDistribution], y_true: np.ndarray, y_mean: np.ndarray, y_std: np.ndarray
+) -> np.ndarray:
+    """The predicted CDF at each target (the probability integral transform).
+
+    Parameters
+    ----------
+    family : SculptDistribution subclass
+    y_true, y_mean, y_std : ndarray of one shape
+
+    Returns
+    -------
+    ndarray in the shape of ``y_true``, in [0, 1]
+    """
+    if family.location_scale:
+        return standard_family(family).cdf((y_true - y_mean) / y_std)
+    return family.scipy_distribution(y_mean, y_std).cdf(y_true)
+
+
 def standard_family(distribution: DistributionLike) -> Any:
     """The frozen scipy.stats standard family (mean 0, std 1) of ``distribution``.
+
+    Only for location-scale families (``family.location_scale``); the positive
+    families have no standard member.
 
     Parameters
     ----------
@@ -216,7 +307,12 @@ def interval(
     lower, upper : ndarray in the shape of ``y_mean``
     """
     level = check_confidence_level(confidence_level)
-    z_lo, z_hi = standard_family(distribution).ppf([0.5 - level / 2.0, 0.5 + level / 2.0])
+    family = resolve_family(distribution, y_mean)
+    levels = [0.5 - level / 2.0, 0.5 + level / 2.0]
+    if not family.location_scale:
+        dist = family.scipy_distribution(y_mean, y_std)
+        return dist.ppf(levels[0]), dist.ppf(levels[1])
+    z_lo, z_hi = standard_family(family).ppf(levels)
     return y_mean + y_std * z_lo, y_mean + y_std * z_hi
 
 
@@ -252,7 +348,16 @@ def observed_proportions(
     if kind not in ("interval", "quantile"):
         raise ValueError(f"kind must be 'interval' or 'quantile'; got {kind!r}.")
     expected = np.linspace(0.0, 1.0, int(n_levels))
-    standard = standard_family(distribution)
+    family = resolve_family(distribution, y_mean)
+    if not family.location_scale:
+        # Through the predicted CDF at each target: y <= F^-1(p) iff F(y) <= p.
+        u = predicted_cdf(family, y_true, y_mean, y_std)
+        observed = np.empty((expected.size, u.shape[1]))
+        for i, p in enumerate(expected):
+            hit = (u >= 0.5 - p / 2.0) & (u <= 0.5 + p / 2.0) if kind == "interval" else u <= p
+            observed[i] = np.average(hit.astype(np.float64), axis=0, weights=sample_weight)
+        return expected, observed
+    standard = standard_family(family)
     z = (y_true - y_mean) / y_std
     observed = np.empty((expected.size, z.shape[1]))
     for i, p in enumerate(expected):

@@ -11,7 +11,7 @@ from scipy.optimize import minimize_scalar
 
 from .sculpt.distributions import Normal, SculptDistribution
 
-__all__ = ["fit_risk_scale"]
+__all__ = ["fit_risk_scale", "fit_risk_scale_rows"]
 
 
 def fit_risk_scale(
@@ -34,6 +34,42 @@ def fit_risk_scale(
         def objective(log_s: float, zj: np.ndarray = z[:, j]) -> float:
             log_density = standard.logpdf(zj * np.exp(-log_s))
             return float(-np.average(log_density, weights=sample_weight) + log_s)
+
+        center = float(np.log(rms[j]))
+        result = minimize_scalar(
+            objective, bounds=(center - 10.0, center + 10.0), method="bounded",
+            options={"xatol": 1e-10},
+        )
+        scales[j] = np.exp(result.x)
+    return scales
+
+
+def fit_risk_scale_rows(
+    y: np.ndarray,
+    mean: np.ndarray,
+    std: np.ndarray,
+    sample_weight: np.ndarray | None,
+    family: type[SculptDistribution],
+) -> np.ndarray:
+    """Maximum-likelihood factor of the standard deviation, per output, from rows.
+
+    ``y``, ``mean`` and ``std`` are (n, k). A location-scale family needs only
+    the standardised residuals (:func:`fit_risk_scale`); for the others
+    (LogNormal, Gamma) the factor ``s`` maximises the likelihood of ``y``
+    under the family with mean ``mean`` and standard deviation ``s * std``,
+    found on ``log s`` by a bounded scalar search.
+    """
+    z = (y - mean) / std
+    if family.location_scale:
+        return fit_risk_scale(z, sample_weight, family)
+    tiny = np.sqrt(np.finfo(np.float64).tiny)
+    rms = np.maximum(np.sqrt(np.average(z**2, axis=0, weights=sample_weight)), tiny)
+    scales = np.empty(y.shape[1])
+    for j in range(y.shape[1]):
+
+        def objective(log_s: float, j: int = j) -> float:
+            dist = family.scipy_distribution(mean[:, j], std[:, j] * np.exp(log_s))
+            return float(-np.average(dist.logpdf(y[:, j]), weights=sample_weight))
 
         center = float(np.log(rms[j]))
         result = minimize_scalar(

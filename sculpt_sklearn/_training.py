@@ -17,7 +17,7 @@ from skorch.callbacks import EarlyStopping
 
 from ._data import TensorData, as_tensor
 from ._net import SculptNet, TrainingDiverged, predictive_mean_std
-from ._risk_scale import fit_risk_scale
+from ._risk_scale import fit_risk_scale_rows
 from .sculpt.distributions import SculptDistribution
 
 __all__ = ["HoldOut", "fit_calibration_factor", "given_validation", "held_epoch",
@@ -197,5 +197,5 @@ def fit_calibration_factor(
             mean, std = predictive_mean_std(*net.infer(valid.X))
     finally:
         module.train(was_training)
-    z = ((valid.y - mean) / std).double().cpu().numpy()
-    return fit_risk_scale(z, weight, distribution)
+    y, mean, std = (t.double().cpu().numpy() for t in (valid.y, mean, std))
+    return fit_risk_scale_rows(y, mean, std, weight, distribution)

@@ -35,16 +35,22 @@ from sklearn.utils.validation import check_is_fitted, get_tags
 
 from ._predictions import central_intervals as _central_intervals
 from ._predictions import check_confidence_levels as _check_confidence_levels
+from ._predictions import check_positive_target as _check_positive_target
 from ._predictions import check_predictions as _check_predictions
 from ._predictions import estimator_distribution as _estimator_distribution
 from ._predictions import predict_with_std as _predict_with_std
-from ._risk_scale import fit_risk_scale as _fit_scale
+from ._predictions import predicted_cdf as _predicted_cdf
+from ._risk_scale import fit_risk_scale_rows as _fit_scale
 from .sculpt.distributions import SculptDistribution
 
 __all__ = ["RecalibratedRegressor"]
 
 #: Quadrature points of the moments of the isotonic-recalibrated family.
 _N_QUADRATURE = 4096
+#: The same, per row, for the families that are not location-scale (LogNormal, Gamma).
+_N_ROW_QUADRATURE = 512
+#: Rows per block of that per-row quadrature.
+_ROW_BLOCK = 2048
 #: Recalibrated CDF levels are kept inside [_EPS, 1 - _EPS] so quantiles stay finite.
 _EPS = 1e-9
 
@@ -93,10 +99,12 @@ class RecalibratedRegressor(RegressorMixin, BaseEstimator):
     calibrators_ : list of IsotonicRegression
         ``method="isotonic"``: one map per output from predicted CDF level
         to observed frequency.
-    std_factor_ : ndarray of shape (n_outputs,)
+    std_factor_ : ndarray of shape (n_outputs,) or None
         ``method="isotonic"``: the factor that ``predict(X,
         return_std=True)`` applies to the standard deviation (see
-        :meth:`predict`).
+        :meth:`predict`). None for the positive families (LogNormal, Gamma),
+        which are not location-scale: there the factor depends on the row and
+        is computed at predict time.
     n_features_in_ : int
         Number of features seen by the wrapped estimator.
 
@@ -221,14 +229,15 @@ class RecalibratedRegressor(RegressorMixin, BaseEstimator):
         y_cal, y_mean, y_std, w_cal = _check_predictions(y_cal, y_mean, y_std, w_cal)
         self.distribution_ = _estimator_distribution(self.estimator_)
         self.n_outputs_ = y_cal.shape[1]
-        z = (y_cal - y_mean) / y_std
+        _check_positive_target(y_cal, self.distribution_, "y (the recalibration rows)")
         if self.method == "scale":
-            self.scale_ = _fit_scale(z, w_cal, self.distribution_)
+            self.scale_ = _fit_scale(y_cal, y_mean, y_std, w_cal, self.distribution_)
         else:
-            self.calibrators_ = _fit_isotonic(z, w_cal, self.distribution_)
+            levels = _predicted_cdf(self.distribution_, y_cal, y_mean, y_std)
+            self.calibrators_ = _fit_isotonic(levels, w_cal)
             self.std_factor_ = np.array([
                 _isotonic_rms(calibrator, self.distribution_) for calibrator in self.calibrators_
-            ])
+            ]) if self.distribution_.location_scale else None
         return self
 
     # --------------------------------------------------------------- predict
@@ -248,7 +257,9 @@ class RecalibratedRegressor(RegressorMixin, BaseEstimator):
         distribution (computed by quadrature): the best single scale, but
         intervals and quantiles from :meth:`predict_interval` and
         :meth:`predict_quantiles` are the recalibrated ones, and they can
-        be asymmetric.
+        be asymmetric. For the positive families (LogNormal, Gamma) that
+        root mean square depends on the row and is computed per row
+        (quadrature on 512 levels).
 
         Parameters
         ----------
@@ -271,7 +282,49 @@ class RecalibratedRegressor(RegressorMixin, BaseEstimator):
         if not (return_std or return_risk):
             return self.estimator_.predict(X)
         y_mean, y_std = _predict_with_std(self.estimator_, X)
+        if self.method == "isotonic" and not self.distribution_.location_scale:
+            return y_mean, self._isotonic_std_rows(np.asarray(y_mean), np.asarray(y_std))
         return y_mean, np.asarray(y_std) * self._std_factor()
+
+    def _recalibrated_levels(self, j: int, levels: np.ndarray) -> np.ndarray:
+        """The base CDF levels whose recalibrated levels are ``levels``, output ``j``."""
+        if self.method == "scale":
+            return levels
+        return np.clip(_inverse(self.calibrators_[j], levels), _EPS, 1.0 - _EPS)
+
+    def _family_quantiles(
+        self, y_mean: np.ndarray, y_std: np.ndarray, levels: np.ndarray
+    ) -> np.ndarray:
+        """Recalibrated quantiles row by row through the family's own quantile function.
+
+        For the families that are not location-scale; shape ``y_mean.shape + (L,)``.
+        """
+        mean2d = y_mean.reshape(len(y_mean), -1)
+        std2d = y_std.reshape(len(y_std), -1)
+        if self.method == "scale":
+            std2d = std2d * self.scale_
+        out = np.empty((*mean2d.shape, levels.size))
+        for j in range(mean2d.shape[1]):
+            dist = self.distribution_.scipy_distribution(mean2d[:, j, None], std2d[:, j, None])
+            out[:, j, :] = dist.ppf(self._recalibrated_levels(j, levels)[None, :])
+        return out[:, 0, :] if y_mean.ndim == 1 else out
+
+    def _isotonic_std_rows(self, y_mean: np.ndarray, y_std: np.ndarray) -> np.ndarray:
+        """Root mean square about the mean of each row's recalibrated distribution.
+
+        Midpoint quadrature over the recalibrated levels, row by row (the
+        families that are not location-scale, where it depends on the row).
+        """
+        u = (np.arange(_N_ROW_QUADRATURE) + 0.5) / _N_ROW_QUADRATURE
+        mean2d = y_mean.reshape(len(y_mean), -1)
+        std2d = y_std.reshape(len(y_std), -1)
+        out = np.empty(mean2d.shape)
+        for start in range(0, len(mean2d), _ROW_BLOCK):
+            rows = slice(start, start + _ROW_BLOCK)
+            q = self._family_quantiles(mean2d[rows], std2d[rows], u)
+            q = q if q.ndim == 3 else q[:, None, :]
+            out[rows] = np.sqrt(np.mean((q - mean2d[rows, :, None]) ** 2, axis=-1))
+        return out.reshape(y_mean.shape)
 
     def _standard_quantiles(self, levels: np.ndarray) -> np.ndarray:
         """Recalibrated standard quantiles, shape (n_outputs, n_levels)."""
@@ -307,6 +360,8 @@ class RecalibratedRegressor(RegressorMixin, BaseEstimator):
 
     def _quantiles(self, y_mean: np.ndarray, y_std: np.ndarray, levels: np.ndarray) -> np.ndarray:
         """Recalibrated quantiles at ``levels`` from the wrapped (mean, std)."""
+        if not self.distribution_.location_scale:
+            return self._family_quantiles(y_mean, y_std, levels)
         z = self._standard_quantiles(levels)
         if y_mean.ndim == 1:
             return y_mean[:, None] + y_std[:, None] * z[0][None, :]
@@ -372,13 +427,12 @@ class RecalibratedRegressor(RegressorMixin, BaseEstimator):
 
 # ------------------------------------------------------------------ fitting helpers
 def _fit_isotonic(
-    z: np.ndarray, sample_weight: np.ndarray | None, family: type[SculptDistribution]
+    predicted_levels: np.ndarray, sample_weight: np.ndarray | None
 ) -> list[IsotonicRegression]:
-    """Per output, isotonic map from predicted CDF level to observed frequency."""
-    standard = family.scipy_distribution(0.0, 1.0)
+    """Per output, isotonic map from predicted CDF level (n, k) to observed frequency."""
     calibrators = []
-    for j in range(z.shape[1]):
-        levels = standard.cdf(z[:, j])
+    for j in range(predicted_levels.shape[1]):
+        levels = predicted_levels[:, j]
         order = np.argsort(levels, kind="stable")
         w = np.ones(levels.size) if sample_weight is None else sample_weight[order]
         frequency = np.cumsum(w) / np.sum(w)

@@ -44,6 +44,7 @@ from ._persistence import (
 from ._predict import mixture_prediction, resolve_predict_dtype
 from ._predictions import central_intervals as _central_intervals
 from ._predictions import check_confidence_levels as _check_confidence_levels
+from ._predictions import check_positive_target
 from ._preprocess import TabularPreprocessor
 from ._training import (
     HoldOut,
@@ -105,9 +106,14 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         ``"from_dtype"`` (pandas ``category``, string and object columns),
         ``None``, column names, indices or a boolean mask. Only used with
         ``module=None``.
-    distribution : {"normal", "laplace", "studentt"} or sculpt class, default="normal"
+    distribution : {"normal", "laplace", "studentt", "lognormal", "gamma"} or sculpt class, \
+            default="normal"
         The output family (e.g. ``sculpt.StudentT.with_df(3)``); names in
-        any case (``"Normal"``).
+        any case (``"Normal"``). ``"lognormal"`` and ``"gamma"`` are for
+        positive targets (every ``y > 0``, checked): the mean goes through a
+        softplus link, the target is scaled by its geometric mean and never
+        shifted, and intervals never go below 0; risk is still the
+        predictive standard deviation in the units of ``y``.
     n_layers : int or "auto", default="auto"
         Number of layers of the risk head. ``"auto"``: 1 for an ensemble
         (each member's head is one linear map of the features its own output
@@ -502,6 +508,8 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
                 f"y must hold numbers ({exc}); encode a text target as numbers first."
             ) from exc
         y2d = y2d.reshape(-1, 1) if y2d.ndim == 1 else y2d
+        family = self.distribution_ if continuing else get_distribution(self.distribution)
+        check_positive_target(y2d, family, "y")
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
@@ -512,6 +520,8 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
                     f"{sample_weight.size} are zero. Give the rows to train on a positive weight."
                 )
         given = validate_validation_data(self, *validation, n_outputs=y2d.shape[1])
+        if given is not None:
+            check_positive_target(given[1], family, "y_val")
         n_rows = None if incremental else X.shape[0]
         if continuing:
             if y2d.shape[1] != self.n_outputs_:
@@ -597,7 +607,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         Returns the encoded X.
         """
         loc, scale = target_standardisation(y2d, sample_weight, self.target_loc,
-                                            self.target_scale)
+                                            self.target_scale, get_distribution(self.distribution))
         encoded = X
         if self.module is None:
             seed = int(check_random_state(self.random_state).randint(2**31 - 1))
@@ -634,6 +644,13 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         if self.loss == "crps" and not self.distribution_.has_crps:
             raise ValueError(
                 f"loss='crps' has no closed form for {self.distribution_!r}; use loss='nll'."
+            )
+        if self.loss == "crps" and not self.distribution_.crps_trainable:
+            raise ValueError(
+                f"loss='crps' needs the gradient of the CRPS, which {self.distribution_!r} "
+                "does not have in torch (for Gamma: no derivative of the incomplete gamma "
+                "function in its shape); train with loss='nll', 'beta_nll' or 'sample', or "
+                "use distribution='lognormal' with loss='crps'."
             )
         self.n_outputs_ = len(y_loc)
         self._y_1d = y_ndim == 1
@@ -1029,8 +1046,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
                 f"(e.g. [0.05, 0.5, 0.95]); got {quantiles!r}."
             )
         mean, std = self.predict(X, return_std=True)
-        standard = self.distribution_.scipy_distribution(0.0, 1.0).ppf(levels)
-        return mean[..., None] + std[..., None] * standard
+        return self.distribution_.scipy_distribution(mean[..., None], std[..., None]).ppf(levels)
 
     def sample(
         self, X: Any, n_samples: int = 1, random_state: int | np.random.RandomState | None = None

@@ -11,9 +11,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._predictions import DistributionLike, check_confidence_level, check_predictions, interval
+from .._predictions import (
+    DistributionLike,
+    check_confidence_level,
+    check_predictions,
+    interval,
+    resolve_family,
+)
 from .._tensor import as_tensor
-from ..sculpt.distributions import get_distribution
 
 __all__ = ["nll", "crps", "coverage", "interval_width", "interval_score", "sharpness"]
 
@@ -128,7 +133,7 @@ def nll(
     y_true, y_mean, y_std, sample_weight = check_predictions(
         y_true, y_mean, y_std, sample_weight
     )
-    values = _torch_elementwise(get_distribution(distribution).nll, y_true, y_mean, y_std)
+    values = _torch_elementwise(resolve_family(distribution, y_mean).nll, y_true, y_mean, y_std)
     return _mean(values, sample_weight, multioutput)
 
 
@@ -175,7 +180,7 @@ def crps(
     y_true, y_mean, y_std, sample_weight = check_predictions(
         y_true, y_mean, y_std, sample_weight
     )
-    values = _torch_elementwise(get_distribution(distribution).crps, y_true, y_mean, y_std)
+    values = _torch_elementwise(resolve_family(distribution, y_mean).crps, y_true, y_mean, y_std)
     return _mean(values, sample_weight, multioutput)
 
 

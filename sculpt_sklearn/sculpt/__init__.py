@@ -13,6 +13,11 @@ efficient ensembles, output ``(batch, k, out)``) gets one risk head per member;
 ``wrapped(x, return_members=True)`` gives the members' ``(mu_k, sigma_k)``, and
 :func:`mixture_moments` / :func:`mixture_nll` turn them into the mixture's
 aleatoric and epistemic parts and its exact NLL.
+
+For positive targets, :class:`LogNormal` and :class:`Gamma` keep the same
+parameterisation (``y_hat`` the mean, ``y_risk`` the standard deviation); the
+wrapper passes the model's output through the family's ``mean_link`` (softplus) so
+that the mean is positive.
 """
 
 from .distributions import (
@@ -24,6 +29,7 @@ from .distributions import (
     get_distribution,
 )
 from .mixture import mixture_moments, mixture_nll
+from .positive import Gamma, LogNormal
 from .wrapper import EnsembleRiskHead, RiskHead, SculptModule, Wrapper
 
 __all__ = [
@@ -37,6 +43,8 @@ __all__ = [
     "Normal",
     "Laplace",
     "StudentT",
+    "LogNormal",
+    "Gamma",
     "get_distribution",
     "DISTRIBUTIONS",
 ]

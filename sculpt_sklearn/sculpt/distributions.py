@@ -9,7 +9,9 @@ units of ``y``). The classes are used as classes, never instantiated::
 
 Each family maps ``(y_hat, y_risk)`` to its own location and scale (Laplace
 scale is ``std / sqrt(2)``, Student-t scale is ``std * sqrt((df - 2) / df)``)
-and speaks torch.distributions' vocabulary through :meth:`distribution`.
+and speaks torch.distributions' vocabulary through :meth:`torch_distribution`.
+The families of positive targets (``LogNormal``, ``Gamma``) are not
+location-scale families; they live in :mod:`.positive` and are registered here.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ __all__ = [
     "Normal",
     "Laplace",
     "StudentT",
+    "LogNormal",
+    "Gamma",
     "get_distribution",
     "DISTRIBUTIONS",
 ]
@@ -48,10 +52,12 @@ def _check_shapes(y: Tensor, y_hat: Tensor, y_risk: Tensor) -> None:
         )
 
 
-def _check_probability(q: Tensor | float) -> Tensor:
+def _check_probability(q: Tensor | float, like: Tensor | None = None) -> Tensor:
     if not isinstance(q, Tensor):
         # A writable copy: torch warns on read-only NumPy arrays (pandas 3 hands them out).
-        q = torch.as_tensor(np.array(q, dtype=np.float64), dtype=torch.get_default_dtype())
+        # In the dtype of the parameters (``like``), so float64 levels stay exact.
+        dtype = torch.get_default_dtype() if like is None else like.dtype
+        q = torch.as_tensor(np.array(q, dtype=np.float64), dtype=dtype)
     if not bool(torch.all((q > 0) & (q < 1))):
         raise ValueError(
             "Quantile levels must lie strictly between 0 and 1; "
@@ -83,10 +89,43 @@ class SculptDistribution(metaclass=_FamilyMeta):
         The name accepted by ``SculptRegressor(distribution=...)``.
     has_crps : bool
         Whether a closed-form CRPS exists for the family.
+    crps_trainable : bool
+        Whether that CRPS has gradients in both ``y_hat`` and ``y_risk``, so
+        that it can be a training loss (``loss="crps"``).
+    location_scale : bool
+        Whether the family is ``y_hat + y_risk * Z`` for one standard ``Z``:
+        then quantiles, intervals and standardised residuals need only the
+        standard family. False for the positive families.
+    positive : bool
+        Whether the support is ``y > 0``; the mean then goes through
+        :meth:`mean_link`.
     """
 
     name: str = "base"
     has_crps: bool = False
+    crps_trainable: bool = True
+    location_scale: bool = True
+    positive: bool = False
+
+    @classmethod
+    def mean_link(cls, raw: Tensor) -> Tensor:
+        """Map a model's unconstrained output to a valid mean (identity here).
+
+        :class:`~sculpt_sklearn.sculpt.Wrapper` applies it to the model's
+        prediction, so ``wrapped(x) == mean_link(model(x))``; families whose
+        mean must be positive override it.
+
+        Parameters
+        ----------
+        raw : Tensor
+            The model's output.
+
+        Returns
+        -------
+        Tensor
+            The mean, the shape of ``raw``.
+        """
+        return raw
 
     def __init__(self) -> None:  # pragma: no cover - guard
         raise TypeError(
@@ -117,7 +156,7 @@ class SculptDistribution(metaclass=_FamilyMeta):
         raise NotImplementedError(
             f"The scoring rule CRPS has no closed form implemented for the "
             f"{cls.__name__} distribution; use loss='nll' or 'beta_nll', or a "
-            "family with a closed form (Normal, Laplace, StudentT)."
+            "family with a closed form (Normal, Laplace, StudentT, LogNormal, Gamma)."
         )
 
     @classmethod
@@ -231,7 +270,7 @@ class SculptDistribution(metaclass=_FamilyMeta):
         Tensor
             The ``q``-quantile of each predicted distribution.
         """
-        q = _check_probability(q)
+        q = _check_probability(q, like=y_hat)
         q = q.to(dtype=y_hat.dtype, device=y_hat.device)
         return y_hat + y_risk * cls._standard_icdf(q)
 
@@ -512,6 +551,8 @@ def _reduce_family(cls: type) -> Any:
 
 copyreg.pickle(_FamilyMeta, _reduce_family)
 
+# The positive families build on the base class above (hence the late import).
+from .positive import Gamma, LogNormal  # noqa: E402
 
 DISTRIBUTIONS: dict[str, type[SculptDistribution]] = {
     "normal": Normal,
@@ -520,7 +561,15 @@ DISTRIBUTIONS: dict[str, type[SculptDistribution]] = {
     "studentt": StudentT,
     "student_t": StudentT,
     "t": StudentT,
+    "lognormal": LogNormal,
+    "log_normal": LogNormal,
+    "gamma": Gamma,
 }
+
+_FAMILY_NAMES = "'normal', 'laplace', 'studentt', 'lognormal', 'gamma'"
+_FAMILY_CLASSES = (
+    "sculpt.Normal, sculpt.Laplace, sculpt.StudentT, sculpt.LogNormal, sculpt.Gamma"
+)
 
 
 def get_distribution(distribution: str | type[SculptDistribution]) -> type[SculptDistribution]:
@@ -529,8 +578,9 @@ def get_distribution(distribution: str | type[SculptDistribution]) -> type[Sculp
     Parameters
     ----------
     distribution : str or SculptDistribution subclass
-        ``"normal"``, ``"laplace"``, ``"studentt"`` (case-insensitive), or
-        one of the classes in :mod:`sculpt_sklearn.sculpt`.
+        ``"normal"``, ``"laplace"``, ``"studentt"``, ``"lognormal"``,
+        ``"gamma"`` (case-insensitive), or one of the classes in
+        :mod:`sculpt_sklearn.sculpt`.
 
     Returns
     -------
@@ -548,20 +598,21 @@ def get_distribution(distribution: str | type[SculptDistribution]) -> type[Sculp
             return DISTRIBUTIONS[key]
         raise ValueError(
             f"Unknown distribution {distribution!r}; choose one of "
-            "'normal', 'laplace', 'studentt', or pass a class such as sculpt.Normal."
+            f"{_FAMILY_NAMES} (the last two for positive targets), or pass a class "
+            "such as sculpt.Normal."
         )
     if isinstance(distribution, type) and issubclass(distribution, SculptDistribution):
         if distribution is SculptDistribution:
-            raise ValueError("SculptDistribution is the abstract base; pass sculpt.Normal, "
-                             "sculpt.Laplace or sculpt.StudentT.")
+            raise ValueError(f"SculptDistribution is the abstract base; pass one of "
+                             f"{_FAMILY_CLASSES}.")
         return distribution
     if isinstance(distribution, type) and issubclass(distribution, torch.distributions.Distribution):
         raise ValueError(
             f"{distribution.__name__} is a torch.distributions class; pass the sculpt "
-            f"family instead (sculpt.Normal, sculpt.Laplace, sculpt.StudentT), which is "
+            f"family instead ({_FAMILY_CLASSES}), which is "
             "parameterised by the mean and the standard deviation."
         )
     raise ValueError(
-        f"distribution must be a sculpt distribution class (sculpt.Normal, sculpt.Laplace, "
-        f"sculpt.StudentT) or its name as a string; got {distribution!r}."
+        f"distribution must be a sculpt distribution class ({_FAMILY_CLASSES}) "
+        f"or its name as a string; got {distribution!r}."
     )

@@ -112,9 +112,15 @@ class SculptModule(nn.Module):
 
     Notes
     -----
+    The prediction is ``distribution.mean_link(model(x))``: the model's own
+    output for the location-scale families (identity link), ``softplus(model(x))
+    + 1e-8`` for the positive families (LogNormal, Gamma), whose mean must be
+    positive.
+
     For an ensemble the model returns ``(batch, k, out)``; the wrapped module
-    returns the members' mean ``(batch, out)`` and, with ``return_risk``, the
-    aleatoric std of the mixture ``sqrt(mean_k sigma_k**2)``.
+    returns the members' mean ``(batch, out)`` (of the linked member means)
+    and, with ``return_risk``, the aleatoric std of the mixture
+    ``sqrt(mean_k sigma_k**2)``.
     ``return_members=True`` gives the per-member ``(mu_k, sigma_k)``, each
     ``(batch, k, out)``, for training and for the epistemic part.
     """
@@ -179,8 +185,8 @@ class SculptModule(nn.Module):
         Returns
         -------
         y_hat : Tensor
-            The prediction (the members' mean for an ensemble), or ``mu_k``
-            with ``return_members``.
+            The prediction ``distribution.mean_link(model(x))`` (the members'
+            mean of it for an ensemble), or ``mu_k`` with ``return_members``.
         y_risk : Tensor
             The predictive standard deviation, shape of ``y_hat``, positive:
             the aleatoric std ``sqrt(mean_k sigma_k**2)`` for an ensemble, or
@@ -189,7 +195,9 @@ class SculptModule(nn.Module):
         """
         if not (return_risk or return_members):
             y_hat = self.model(x, *args, **kwargs)
-            return self._check_members(y_hat).mean(dim=1) if self.is_ensemble else y_hat
+            if self.is_ensemble:
+                return self.distribution.mean_link(self._check_members(y_hat)).mean(dim=1)
+            return self.distribution.mean_link(y_hat)
         y_hat, y_risk = self._output_and_risk(x, *args, **kwargs)
         if self.is_ensemble:
             if return_members:
@@ -234,6 +242,7 @@ class SculptModule(nn.Module):
             features = features.detach()
         if self.is_ensemble:
             self._check_members(y_hat)
+        y_hat = self.distribution.mean_link(y_hat)
         y_risk = self.risk_head(features)
         if y_risk.shape != y_hat.shape:
             if self.is_ensemble or y_risk.numel() != y_hat.numel():
@@ -267,6 +276,17 @@ class Wrapper:
         Let the risk head read detached features ("faithful" training).
     min_risk : float, default=1e-6
         Floor of the predicted standard deviation.
+
+    Notes
+    -----
+    ``wrapped(x)`` is ``link(model(x))`` with the family's
+    :meth:`~sculpt_sklearn.sculpt.SculptDistribution.mean_link`: the model's
+    own output for Normal, Laplace and StudentT (identity), so wrapping
+    changes nothing there; ``softplus(model(x)) + 1e-8`` for the positive
+    families (``sculpt.LogNormal``, ``sculpt.Gamma``), whose mean must be
+    positive. For an ensemble
+    the link applies to each member before the members are averaged, so
+    ``return_members=True`` gives the members' positive means.
 
     Examples
     --------
