@@ -25,6 +25,7 @@ __all__ = [
     "check_confidence_levels",
     "central_intervals",
     "check_positive_target",
+    "check_quantile_levels",
     "check_predictions",
     "predicted_cdf",
     "resolve_family",
@@ -186,6 +187,31 @@ def central_intervals(
     lower = np.stack([np.asarray(pair[0]) for pair in pairs], axis=-1)
     upper = np.stack([np.asarray(pair[1]) for pair in pairs], axis=-1)
     return lower, upper
+
+
+def check_quantile_levels(quantiles: Any) -> np.ndarray:
+    """Quantile levels as a non-empty 1-D float64 array, each strictly in (0, 1).
+
+    Parameters
+    ----------
+    quantiles : float or array-like of shape (n_quantiles,)
+
+    Returns
+    -------
+    ndarray of shape (n_quantiles,)
+
+    Raises
+    ------
+    ValueError
+        For an empty list, a 2-D array, or a level outside (0, 1).
+    """
+    levels = np.atleast_1d(np.asarray(quantiles, dtype=np.float64))
+    if levels.ndim != 1 or levels.size == 0 or not np.all((levels > 0) & (levels < 1)):
+        raise ValueError(
+            "quantiles must be a level or a 1-D list of levels strictly between 0 and 1 "
+            f"(e.g. [0.05, 0.5, 0.95]); got {quantiles!r}."
+        )
+    return levels
 
 
 def check_positive_target(y: Any, family: type[SculptDistribution], what: str = "y") -> None:

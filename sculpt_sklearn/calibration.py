@@ -37,6 +37,7 @@ from ._predictions import central_intervals as _central_intervals
 from ._predictions import check_confidence_levels as _check_confidence_levels
 from ._predictions import check_positive_target as _check_positive_target
 from ._predictions import check_predictions as _check_predictions
+from ._predictions import check_quantile_levels as _check_quantile_levels
 from ._predictions import estimator_distribution as _estimator_distribution
 from ._predictions import predict_with_std as _predict_with_std
 from ._predictions import predicted_cdf as _predicted_cdf
@@ -350,11 +351,7 @@ class RecalibratedRegressor(RegressorMixin, BaseEstimator):
             The quantiles; 3-D when the wrapped estimator predicts 2-D.
         """
         check_is_fitted(self)
-        levels = np.atleast_1d(np.asarray(quantiles, dtype=np.float64))
-        if levels.ndim != 1 or not np.all((levels > 0) & (levels < 1)):
-            raise ValueError(
-                f"quantiles must be a 1-D list of levels strictly between 0 and 1; got {quantiles!r}."
-            )
+        levels = _check_quantile_levels(quantiles)
         y_mean, y_std = _predict_with_std(self.estimator_, X)
         return self._quantiles(np.asarray(y_mean), np.asarray(y_std), levels)
 

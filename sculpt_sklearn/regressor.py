@@ -45,6 +45,7 @@ from ._predict import mixture_prediction, resolve_predict_dtype
 from ._predictions import central_intervals as _central_intervals
 from ._predictions import check_confidence_levels as _check_confidence_levels
 from ._predictions import check_positive_target
+from ._predictions import check_quantile_levels as _check_quantile_levels
 from ._preprocess import TabularPreprocessor
 from ._training import (
     HoldOut,
@@ -1039,12 +1040,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         ndarray of shape (n_samples, n_quantiles) or (n_samples, n_outputs, n_quantiles)
             3-D when ``y`` was 2-D in ``fit``, as ``RecalibratedRegressor.predict_quantiles``.
         """
-        levels = np.atleast_1d(np.asarray(quantiles, dtype=np.float64))
-        if levels.ndim != 1 or levels.size == 0 or not np.all((levels > 0) & (levels < 1)):
-            raise ValueError(
-                "quantiles must be a level or a 1-D list of levels strictly between 0 and 1 "
-                f"(e.g. [0.05, 0.5, 0.95]); got {quantiles!r}."
-            )
+        levels = _check_quantile_levels(quantiles)
         mean, std = self.predict(X, return_std=True)
         return self.distribution_.scipy_distribution(mean[..., None], std[..., None]).ppf(levels)
 

@@ -250,3 +250,14 @@ def test_frozen_estimator_is_recalibrated_on_the_held_out_share():
     _, X_cal, _, y_cal = train_test_split(X, y, test_size=0.5, random_state=0)
     lap = RecalibratedRegressor(inner, cv="prefit").fit(X_cal, y_cal)
     assert reg.scale_ == pytest.approx(lap.scale_)
+
+
+@pytest.mark.parametrize("method", ["scale", "isotonic"])
+@pytest.mark.parametrize("quantiles", [[], [[0.1, 0.9]], [0.0, 0.5], [0.5, 1.2]])
+def test_bad_quantile_levels_are_refused_as_by_the_estimator(method, quantiles):
+    # The same check as SculptRegressor.predict_quantiles (an empty list used to
+    # return an empty array here and raise there).
+    X, y = _oracle_rows(200, 0)
+    reg = RecalibratedRegressor(Oracle().fit(X, y), method=method, cv="prefit").fit(X, y)
+    with pytest.raises(ValueError, match="quantiles must be a level or a 1-D list"):
+        reg.predict_quantiles(X, quantiles)
