@@ -178,8 +178,9 @@ def partial_fit_chunks(
     ``early_stopping=False``.
 
     The target standardisation is fixed by the estimator's **first**
-    ``partial_fit`` call, from that chunk's mean and standard deviation,
-    and kept for all later chunks. Make the first chunk representative of
+    ``partial_fit`` call, from that chunk's mean and standard deviation
+    (its geometric mean, without a shift, for ``"lognormal"`` and
+    ``"gamma"``), and kept for all later chunks. Make the first chunk representative of
     ``y``: store the data in random row order (or shuffle it once when
     writing it), never sorted by the target.
 

@@ -469,7 +469,8 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
 
         The first call sets up the network and fixes three things for the
         whole stream: the target standardisation (that chunk's mean and
-        standard deviation, or ``target_loc`` and ``target_scale`` when set),
+        standard deviation, its geometric mean without a shift for the
+        positive families, or ``target_loc`` and ``target_scale`` when set),
         the normaliser of ``sample_weight`` (that chunk's mean weight, 1
         without weights: a chunk weighted 100 then counts 100 times one
         weighted 1), and the ``"auto"`` schedule, which for a stream of
