@@ -6,12 +6,30 @@ and by ``SculptRegressor(calibrate_risk=True)`` on its early-stopping rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy.optimize import minimize_scalar
 
 from .sculpt.distributions import Normal, SculptDistribution
 
 __all__ = ["fit_risk_scale", "fit_risk_scale_rows"]
+
+
+def _rms(z: np.ndarray, sample_weight: np.ndarray | None) -> np.ndarray:
+    """Root mean square per output, floored so that its log is finite."""
+    tiny = np.sqrt(np.finfo(np.float64).tiny)
+    return np.maximum(np.sqrt(np.average(z**2, axis=0, weights=sample_weight)), tiny)
+
+
+def _minimise_on_log_scale(objective: Callable[[float], float], start: float) -> float:
+    """The factor ``s`` minimising ``objective(log s)``, searched within e^+-10 of ``start``."""
+    center = float(np.log(start))
+    result = minimize_scalar(
+        objective, bounds=(center - 10.0, center + 10.0), method="bounded",
+        options={"xatol": 1e-10},
+    )
+    return float(np.exp(result.x))
 
 
 def fit_risk_scale(
@@ -23,8 +41,7 @@ def fit_risk_scale(
     Normal the maximiser is ``sqrt(mean(z^2))``; other families are fitted
     on the log of the factor with a bounded scalar search around it.
     """
-    tiny = np.sqrt(np.finfo(np.float64).tiny)
-    rms = np.maximum(np.sqrt(np.average(z**2, axis=0, weights=sample_weight)), tiny)
+    rms = _rms(z, sample_weight)
     if family is Normal:
         return rms
     standard = family.scipy_distribution(0.0, 1.0)
@@ -35,12 +52,7 @@ def fit_risk_scale(
             log_density = standard.logpdf(zj * np.exp(-log_s))
             return float(-np.average(log_density, weights=sample_weight) + log_s)
 
-        center = float(np.log(rms[j]))
-        result = minimize_scalar(
-            objective, bounds=(center - 10.0, center + 10.0), method="bounded",
-            options={"xatol": 1e-10},
-        )
-        scales[j] = np.exp(result.x)
+        scales[j] = _minimise_on_log_scale(objective, rms[j])
     return scales
 
 
@@ -62,8 +74,7 @@ def fit_risk_scale_rows(
     z = (y - mean) / std
     if family.location_scale:
         return fit_risk_scale(z, sample_weight, family)
-    tiny = np.sqrt(np.finfo(np.float64).tiny)
-    rms = np.maximum(np.sqrt(np.average(z**2, axis=0, weights=sample_weight)), tiny)
+    rms = _rms(z, sample_weight)
     scales = np.empty(y.shape[1])
     for j in range(y.shape[1]):
 
@@ -71,10 +82,5 @@ def fit_risk_scale_rows(
             dist = family.scipy_distribution(mean[:, j], std[:, j] * np.exp(log_s))
             return float(-np.average(dist.logpdf(y[:, j]), weights=sample_weight))
 
-        center = float(np.log(rms[j]))
-        result = minimize_scalar(
-            objective, bounds=(center - 10.0, center + 10.0), method="bounded",
-            options={"xatol": 1e-10},
-        )
-        scales[j] = np.exp(result.x)
+        scales[j] = _minimise_on_log_scale(objective, rms[j])
     return scales
