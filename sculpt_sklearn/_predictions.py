@@ -375,24 +375,12 @@ def observed_proportions(
         raise ValueError(f"kind must be 'interval' or 'quantile'; got {kind!r}.")
     expected = np.linspace(0.0, 1.0, int(n_levels))
     family = resolve_family(distribution, y_mean)
-    if not family.location_scale:
-        # Through the predicted CDF at each target: y <= F^-1(p) iff F(y) <= p.
-        u = predicted_cdf(family, y_true, y_mean, y_std)
-        observed = np.empty((expected.size, u.shape[1]))
-        for i, p in enumerate(expected):
-            hit = (u >= 0.5 - p / 2.0) & (u <= 0.5 + p / 2.0) if kind == "interval" else u <= p
-            observed[i] = np.average(hit.astype(np.float64), axis=0, weights=sample_weight)
-        return expected, observed
-    standard = standard_family(family)
-    z = (y_true - y_mean) / y_std
-    observed = np.empty((expected.size, z.shape[1]))
+    # Through the predicted CDF at each target (the PIT), for every family:
+    # y <= F^-1(p) iff F(y) <= p, so no quantile is computed per level.
+    u = predicted_cdf(family, y_true, y_mean, y_std)
+    observed = np.empty((expected.size, u.shape[1]))
     for i, p in enumerate(expected):
-        if kind == "interval":
-            # ppf(0.5) = 0 at p = 0 and +-inf at p = 1, as in uncertainty-toolbox.
-            lo, hi = standard.ppf([0.5 - p / 2.0, 0.5 + p / 2.0])
-            hit = (z >= lo) & (z <= hi)
-        else:
-            hit = z <= standard.ppf(p)
+        hit = (u >= 0.5 - p / 2.0) & (u <= 0.5 + p / 2.0) if kind == "interval" else u <= p
         observed[i] = np.average(hit.astype(np.float64), axis=0, weights=sample_weight)
     return expected, observed
 
