@@ -533,7 +533,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
                 )
             X = self._encode(X)
         else:
-            X = self._setup(X, y2d, np.ndim(y), sample_weight, n_rows)
+            X = self._setup(X, y2d, np.ndim(y), sample_weight, n_rows, family)
         self._configure_net(n_rows, use_validation=self.early_stopping and not incremental)
 
         z = (y2d - self.y_loc_) / self.y_scale_
@@ -602,14 +602,14 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
 
     def _setup(
         self, X: np.ndarray, y2d: np.ndarray, y_ndim: int, sample_weight: Any,
-        n_rows: int | None,
+        n_rows: int | None, family: type[SculptDistribution],
     ) -> np.ndarray:
         """Standardise the target, fit the input encoder (built-in model), build.
 
         Returns the encoded X.
         """
         loc, scale = target_standardisation(y2d, sample_weight, self.target_loc,
-                                            self.target_scale, get_distribution(self.distribution))
+                                            self.target_scale, family)
         encoded = X
         if self.module is None:
             seed = int(check_random_state(self.random_state).randint(2**31 - 1))
