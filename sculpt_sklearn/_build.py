@@ -30,6 +30,8 @@ __all__ = [
     "OUTPUT_WIDTH_NAMES",
     "build_callbacks",
     "build_criterion",
+    "check_loss_for_family",
+    "configure_net",
     "build_module",
     "build_net",
     "resolve_schedule",
@@ -432,3 +434,85 @@ def build_net(
         **{f"criterion__{k}": v for k, v in criterion_kwargs.items()},
         **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
     )
+
+
+def configure_net(
+    net: SculptNet,
+    params: dict[str, Any],
+    optimizer_params: dict[str, Any],
+    *,
+    n_rows: int | None,
+    default_model: bool,
+    use_validation: bool,
+    current_optimizer: tuple,
+) -> tuple:
+    """Push the estimator's current training parameters into ``net`` before training.
+
+    Called before every call of training, so that parameters changed with
+    ``set_params`` take effect on a warm start or the next ``partial_fit``.
+    The ``"auto"`` schedule follows ``n_rows`` (:func:`resolve_schedule`).
+    The optimizer is rebuilt only when its class, weight decay or
+    ``optimizer__*`` arguments changed (rebuilding resets its moments).
+
+    Parameters
+    ----------
+    net : SculptNet
+        The initialised net.
+    params : dict
+        The estimator's ``get_params(deep=False)``.
+    optimizer_params : dict
+        The ``optimizer__*`` arguments, without the prefix.
+    n_rows : int or None
+        Rows the schedule is resolved for.
+    default_model : bool
+        Whether the module is the built-in TabM.
+    use_validation : bool
+        Whether this call stops early (adds the early-stopping callback).
+    current_optimizer : tuple
+        The ``(optimizer, weight_decay, optimizer_params)`` the net was built
+        or last configured with.
+
+    Returns
+    -------
+    tuple
+        The optimizer specification now in use (pass it back next time).
+    """
+    schedule = resolve_schedule(params, n_rows, default_model)
+    spec = (params["optimizer"], params["weight_decay"], dict(optimizer_params))
+    if spec != current_optimizer:
+        kwargs = optimizer_kwargs(params["optimizer"], params["weight_decay"], optimizer_params)
+        net.set_params(
+            optimizer=params["optimizer"], **{f"optimizer__{k}": v for k, v in kwargs.items()}
+        )
+    net.set_params(
+        lr=schedule["lr"], batch_size=schedule["batch_size"],
+        max_epochs=schedule["max_epochs"], verbose=params["verbose"],
+    )
+    net.sculpt_loss = params["loss"]
+    net.beta = params["beta"]
+    net.criterion_weight = params["criterion_weight"]
+    net.max_grad_norm = params["max_grad_norm"]
+    net.callbacks = build_callbacks(
+        early_stopping=use_validation, patience=schedule["n_iter_no_change"],
+        tol=params["tol"], progress_bar=params["progress_bar"],
+        user_callbacks=params["callbacks"],
+    )
+    net.initialize_callbacks()
+    return spec
+
+
+def check_loss_for_family(loss: str, family: type[SculptDistribution]) -> None:
+    """Refuse ``loss="crps"`` for a family without a (trainable) closed-form CRPS."""
+    if loss != "crps":
+        return
+    if not family.has_crps:
+        raise ValueError(
+            f"loss='crps' has no closed form for {family!r}; use loss='nll'."
+        )
+    if not family.crps_trainable:
+        raise ValueError(
+            f"loss='crps' needs the gradient of the CRPS, which {family!r} "
+            "does not have in torch (for Gamma: no derivative of the incomplete gamma "
+            "function in its shape); train with loss='nll', 'beta_nll' or 'sample', or "
+            "use distribution='lognormal' with loss='crps'."
+        )

@@ -19,7 +19,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-__all__ = ["raw_table", "validate_input", "validate_raw_fit_input", "validate_validation_data"]
+__all__ = ["raw_table", "target_2d", "validate_input", "validate_raw_fit_input",
+           "validate_sample_weight", "validate_validation_data"]
 
 #: Advice put before scikit-learn's input-validation errors, by what they say.
 _INPUT_ADVICE = (
@@ -119,6 +120,41 @@ def validate_raw_fit_input(
             f"(shape={X.shape}) while a minimum of {min_samples} is required.)"
         )
     return X, y
+
+
+def target_2d(y: Any) -> np.ndarray:
+    """``y`` as a float64 array of shape ``(n_samples, n_outputs)``.
+
+    Raises
+    ------
+    ValueError
+        When ``y`` does not hold numbers (a text target), with what to do.
+    """
+    try:
+        y2d = np.asarray(y, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"y must hold numbers ({exc}); encode a text target as numbers first."
+        ) from exc
+    return y2d.reshape(-1, 1) if y2d.ndim == 1 else y2d
+
+
+def validate_sample_weight(sample_weight: Any, X: Any) -> np.ndarray | None:
+    """``fit``'s ``sample_weight``: float64, non-negative, one per row, not all zero.
+
+    ``None`` stays ``None`` (every row weighs the same).
+    """
+    if sample_weight is None:
+        return None
+    sample_weight = _check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+    )
+    if not np.any(sample_weight):  # scikit-learn 1.6 lets all-zero weights through
+        raise ValueError(
+            "sample_weight must contain at least one non-zero weight; all "
+            f"{sample_weight.size} are zero. Give the rows to train on a positive weight."
+        )
+    return sample_weight
 
 
 @contextmanager

@@ -21,7 +21,8 @@ from ._risk_scale import fit_risk_scale_rows
 from .sculpt.distributions import SculptDistribution
 
 __all__ = ["HoldOut", "fit_calibration_factor", "given_validation", "held_epoch",
-           "normalise_weights", "restore_after_divergence", "split_validation"]
+           "normalise_weights", "restore_after_divergence", "split_validation",
+           "stream_weight_unit", "training_and_validation"]
 
 #: Fewest held-out rows with non-zero weight on which calibrate_risk fits its factor.
 MIN_CALIBRATION_ROWS = 20
@@ -112,6 +113,42 @@ def split_validation(
     train.sample_weight = normalise_weights(train.sample_weight, "training")
     valid.sample_weight = normalise_weights(valid.sample_weight, "validation")
     return train, valid
+
+
+def training_and_validation(
+    data: TensorData, valid: TensorData | None, *, early_stopping: bool, fraction: float,
+    seed: int,
+) -> tuple[TensorData, TensorData | None]:
+    """The rows of one call of ``fit``: ``(train, valid)``.
+
+    The validation rows given to ``fit`` (``valid``, from
+    :func:`given_validation`) leave every row of ``data`` to training;
+    otherwise early stopping holds out a random ``fraction``
+    (:func:`split_validation`), and without it nothing is held out. The
+    training weights are normalised to mean one in every case.
+    """
+    if valid is None and early_stopping:
+        return split_validation(data, fraction, seed)
+    data.sample_weight = normalise_weights(data.sample_weight, "training")
+    return data, valid
+
+
+def stream_weight_unit(weight: torch.Tensor | None) -> float:
+    """The first ``partial_fit`` chunk's mean weight: the unit of the whole stream.
+
+    Every later chunk's weights are divided by it, so a chunk weighted 100
+    counts 100 times one weighted 1 (1 when the first chunk has no weights).
+    """
+    if weight is None:
+        return 1.0
+    total = float(weight.sum())
+    if not total > 0:
+        raise ValueError(
+            "The first partial_fit chunk has sample_weight 0 on every row; its "
+            "mean weight is the unit of the whole stream, so give some rows a "
+            "positive weight."
+        )
+    return total / len(weight)
 
 
 def early_stopper(net: SculptNet) -> EarlyStopping | None:

@@ -12,14 +12,15 @@ import torch
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
 from ._build import (
-    build_callbacks,
     build_criterion,
     build_module,
     build_net,
+    check_loss_for_family,
+    configure_net,
     instantiate_module,
     optimizer_kwargs,
     resolve_schedule,
@@ -27,7 +28,15 @@ from ._build import (
     target_standardisation,
 )
 from ._data import TensorData, as_tensor
-from ._input import raw_table, validate_input, validate_raw_fit_input, validate_validation_data
+from ._device import check_device, rng_devices
+from ._input import (
+    raw_table,
+    target_2d,
+    validate_input,
+    validate_raw_fit_input,
+    validate_sample_weight,
+    validate_validation_data,
+)
 from ._net import TrainingDiverged
 from ._objectives import OBJECTIVES
 from ._params import PrefixedParamsMixin, split_prefixed
@@ -52,9 +61,9 @@ from ._training import (
     fit_calibration_factor,
     given_validation,
     held_epoch,
-    normalise_weights,
     restore_after_divergence,
-    split_validation,
+    stream_weight_unit,
+    training_and_validation,
 )
 from .models import TabMModule
 from .sculpt.distributions import SculptDistribution, get_distribution
@@ -500,27 +509,13 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         self, X: Any, y: Any, sample_weight: Any, *, incremental: bool, continuing: bool,
         validation: tuple[Any, Any, Any] = (None, None, None),
     ) -> SculptRegressor:
-        self._check_device(continuing)
+        check_device(self.device, self.net_.module_ if continuing else None)
         X, y = self._validate_fit_input(X, y, reset=not continuing,
                                         min_samples=1 if incremental else 2)
-        try:
-            y2d = np.asarray(y, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(
-                f"y must hold numbers ({exc}); encode a text target as numbers first."
-            ) from exc
-        y2d = y2d.reshape(-1, 1) if y2d.ndim == 1 else y2d
+        y2d = target_2d(y)
         family = self.distribution_ if continuing else get_distribution(self.distribution)
         check_positive_target(y2d, family, "y")
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
-            if not np.any(sample_weight):  # scikit-learn 1.6 lets all-zero weights through
-                raise ValueError(
-                    "sample_weight must contain at least one non-zero weight; all "
-                    f"{sample_weight.size} are zero. Give the rows to train on a positive weight."
-                )
+        sample_weight = validate_sample_weight(sample_weight, X)
         given = validate_validation_data(self, *validation, n_outputs=y2d.shape[1])
         if given is not None:
             check_positive_target(given[1], family, "y_val")
@@ -534,7 +529,14 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
             X = self._encode(X)
         else:
             X = self._setup(X, y2d, np.ndim(y), sample_weight, n_rows, family)
-        self._configure_net(n_rows, use_validation=self.early_stopping and not incremental)
+        groups = split_prefixed(self._prefixed_params, sorted(self._parameter_constraints))
+        self._optimizer_spec = configure_net(
+            self.net_, self.get_params(deep=False), groups["optimizer"],
+            n_rows=self._schedule_rows if n_rows is None else n_rows,
+            default_model=self.module is None,
+            use_validation=self.early_stopping and not incremental,
+            current_optimizer=self._optimizer_spec,
+        )
 
         z = (y2d - self.y_loc_) / self.y_scale_
         device = self.device
@@ -545,22 +547,25 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
             w_t = as_tensor(sample_weight, torch.float32, device)
         data = TensorData(X_t, z_t, w_t)
         if incremental:
-            data.sample_weight = self._stream_weights(w_t)
+            if not hasattr(self, "_stream_weight_unit"):
+                self._stream_weight_unit = stream_weight_unit(w_t)
+            data.sample_weight = None if w_t is None else w_t / self._stream_weight_unit
             train, valid = data, None
-        elif given is not None:  # the user's validation rows: no split
-            data.sample_weight = normalise_weights(w_t, "training")
-            train, valid = data, given_validation(
-                self._encode(given[0]), (given[1] - self.y_loc_) / self.y_scale_, given[2],
-                device, early_stopping=self.early_stopping, calibrate_risk=self.calibrate_risk,
-            )
-        elif self.early_stopping:
-            train, valid = split_validation(data, self.validation_fraction, self._seed)
         else:
-            data.sample_weight = normalise_weights(w_t, "training")
-            train, valid = data, None
+            valid = None
+            if given is not None:
+                valid = given_validation(
+                    self._encode(given[0]), (given[1] - self.y_loc_) / self.y_scale_, given[2],
+                    device, early_stopping=self.early_stopping,
+                    calibrate_risk=self.calibrate_risk,
+                )
+            train, valid = training_and_validation(
+                data, valid, early_stopping=self.early_stopping,
+                fraction=self.validation_fraction, seed=self._seed,
+            )
 
         seed = self._seed_sequence.integers(2**31 - 1) if continuing else self._seed
-        with torch.random.fork_rng(devices=self._rng_devices()):
+        with torch.random.fork_rng(devices=rng_devices(self.device)):
             torch.manual_seed(int(seed))
             self.net_.generator.manual_seed(int(seed))
             self._train(train, valid, epochs=1 if incremental else self.net_.max_epochs)
@@ -583,22 +588,6 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         if self.module is not None:
             return X
         return self.preprocessor_.transform(X)
-
-    def _stream_weights(self, weight: torch.Tensor | None) -> torch.Tensor | None:
-        """Chunk weights divided by the first chunk's mean weight (fixed for the stream)."""
-        if not hasattr(self, "_stream_weight_scale"):
-            if weight is None:
-                self._stream_weight_scale = 1.0
-            else:
-                total = float(weight.sum())
-                if not total > 0:
-                    raise ValueError(
-                        "The first partial_fit chunk has sample_weight 0 on every row; its "
-                        "mean weight is the unit of the whole stream, so give some rows a "
-                        "positive weight."
-                    )
-                self._stream_weight_scale = total / len(weight)
-        return None if weight is None else weight / self._stream_weight_scale
 
     def _setup(
         self, X: np.ndarray, y2d: np.ndarray, y_ndim: int, sample_weight: Any,
@@ -643,29 +632,18 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         probe = X[:2]
         groups = split_prefixed(self._prefixed_params, sorted(self._parameter_constraints))
         self.distribution_ = get_distribution(self.distribution)
-        if self.loss == "crps" and not self.distribution_.has_crps:
-            raise ValueError(
-                f"loss='crps' has no closed form for {self.distribution_!r}; use loss='nll'."
-            )
-        if self.loss == "crps" and not self.distribution_.crps_trainable:
-            raise ValueError(
-                f"loss='crps' needs the gradient of the CRPS, which {self.distribution_!r} "
-                "does not have in torch (for Gamma: no derivative of the incomplete gamma "
-                "function in its shape); train with loss='nll', 'beta_nll' or 'sample', or "
-                "use distribution='lognormal' with loss='crps'."
-            )
+        check_loss_for_family(self.loss, self.distribution_)
         self.n_outputs_ = len(y_loc)
         self._y_1d = y_ndim == 1
         self.y_loc_ = np.asarray(y_loc, dtype=np.float64)
         self.y_scale_ = np.asarray(y_scale, dtype=np.float64)
         self.risk_scale_ = np.ones(self.n_outputs_)
-        for name in ("_stream_weight_scale",):
-            self.__dict__.pop(name, None)
+        self.__dict__.pop("_stream_weight_unit", None)
 
         rng = check_random_state(self.random_state)
         self._seed = int(rng.randint(2**31 - 1))
         self._seed_sequence = np.random.default_rng(self._seed)
-        with torch.random.fork_rng(devices=self._rng_devices()):
+        with torch.random.fork_rng(devices=rng_devices(self.device)):
             torch.manual_seed(self._seed)
             saved = module_init or {}
             check_saved_arguments(saved, groups["module"])
@@ -711,62 +689,6 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         self._optimizer_spec = (self.optimizer, self.weight_decay, dict(groups["optimizer"]))
         self.n_iter_ = 0
         self.predict_dtype_ = "float64"
-
-    def _configure_net(self, n_rows: int | None, *, use_validation: bool) -> None:
-        """Push the current training parameters into the net before each call of training.
-
-        A first fit resolves ``"auto"`` from its rows; a continuing fit from
-        its own rows too, and ``partial_fit`` keeps the rule of its first call.
-        """
-        rows = self._schedule_rows if n_rows is None else n_rows
-        schedule = resolve_schedule(self.get_params(deep=False), rows, self.module is None)
-        groups = split_prefixed(self._prefixed_params, sorted(self._parameter_constraints))
-        spec = (self.optimizer, self.weight_decay, dict(groups["optimizer"]))
-        if spec != self._optimizer_spec:
-            kwargs = optimizer_kwargs(self.optimizer, self.weight_decay, groups["optimizer"])
-            self.net_.set_params(
-                optimizer=self.optimizer, **{f"optimizer__{k}": v for k, v in kwargs.items()}
-            )
-            self._optimizer_spec = spec
-        self.net_.set_params(
-            lr=schedule["lr"], batch_size=schedule["batch_size"],
-            max_epochs=schedule["max_epochs"], verbose=self.verbose,
-        )
-        self.net_.sculpt_loss = self.loss
-        self.net_.beta = self.beta
-        self.net_.criterion_weight = self.criterion_weight
-        self.net_.max_grad_norm = self.max_grad_norm
-        self.net_.callbacks = build_callbacks(
-            early_stopping=use_validation, patience=schedule["n_iter_no_change"], tol=self.tol,
-            progress_bar=self.progress_bar, user_callbacks=self.callbacks,
-        )
-        self.net_.initialize_callbacks()
-
-    def _check_device(self, continuing: bool) -> None:
-        """Refuse a device that does not exist, or that the fitted weights are not on."""
-        device = torch.device(self.device)
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(
-                f"device={self.device!r} but CUDA is not available "
-                "(torch.cuda.is_available() is False); install a CUDA build of torch or "
-                "use device='cpu'."
-            )
-        if continuing:
-            current = next(self.net_.module_.parameters()).device
-            if current.type != device.type or (
-                device.index is not None and current.index != device.index
-            ):
-                raise ValueError(
-                    f"The fitted weights are on {current}, but device={self.device!r}; "
-                    f"call set_params(device='{current}') to continue training there, or "
-                    "set warm_start=False to start over on the new device."
-                )
-
-    def _rng_devices(self) -> list[int]:
-        device = torch.device(self.device)
-        if device.type == "cuda":
-            return [device.index or 0]
-        return []
 
     def _train(self, train: TensorData, valid: TensorData | None, epochs: int) -> None:
         stopping = valid is not None and self.early_stopping
@@ -851,7 +773,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
             its weights do not fit the module these parameters build.
         """
         self._validate_params()
-        self._check_device(continuing=False)
+        check_device(self.device)
         state = read_params(f)
         check_compatible(state, describe_distribution(get_distribution(self.distribution)),
                          self.loss)
