@@ -16,7 +16,8 @@ import torch
 
 from .sculpt.distributions import SculptDistribution
 
-__all__ = ["FORMAT", "describe_distribution", "read_params", "write_params"]
+__all__ = ["FORMAT", "check_module_kind", "describe_distribution", "fitted_state",
+           "read_params", "restore_fitted_attributes", "write_params"]
 
 #: Version of the file layout.
 FORMAT = 2
@@ -166,3 +167,53 @@ def from_plain(data: Any) -> Any:
         obj.__setstate__(from_plain(data["state"]))
         return obj
     raise ValueError("Unrecognised entry in a weights file.")
+
+
+def fitted_state(est: Any) -> dict[str, Any]:
+    """What :meth:`SculptRegressor.save_params` writes: weights and what they mean.
+
+    Tensors, numbers, strings, lists and dicts only (the default model's
+    encoder through :func:`to_plain`), so that ``weights_only=True`` reads it.
+    """
+    names = getattr(est, "feature_names_in_", None)
+    return {
+        "module": {k: v.detach().cpu() for k, v in est.net_.module_.state_dict().items()},
+        "distribution": describe_distribution(est.distribution_),
+        "loss": est.loss,
+        "y_loc": torch.as_tensor(est.y_loc_),
+        "y_scale": torch.as_tensor(est.y_scale_),
+        "risk_scale": torch.as_tensor(est.risk_scale_),
+        "y_ndim": 1 if est._y_1d else 2,
+        "n_features_in": int(est.n_features_in_),
+        "feature_names_in": None if names is None else [str(n) for n in names],
+        "n_iter": int(est.n_iter_),
+        "best_epoch": int(getattr(est, "best_epoch_", est.n_iter_)),
+        "predict_dtype": est.predict_dtype_,
+        "module_init": est._module_init,
+        "encoder": to_plain(est.preprocessor_) if est.module is None else None,
+    }
+
+
+def check_module_kind(state: dict[str, Any], module: Any) -> None:
+    """Refuse weights of the built-in model for a user's module, and the reverse."""
+    saved_builtin = state["encoder"] is not None
+    if (module is None) == saved_builtin:
+        return
+    raise ValueError(
+        "The saved weights are those of "
+        + ("the built-in model (module=None)" if saved_builtin else "a user's module")
+        + ", but this estimator has "
+        + ("module=None" if module is None else f"module={module!r}")
+        + "; create it with the same module as the one that saved them."
+    )
+
+
+def restore_fitted_attributes(est: Any, state: dict[str, Any]) -> None:
+    """Set the fitted attributes a loaded file records (after the weights are in)."""
+    est.n_features_in_ = state["n_features_in"]
+    if state["feature_names_in"] is not None:
+        est.feature_names_in_ = np.asarray(state["feature_names_in"], dtype=object)
+    est.risk_scale_ = as_array(state["risk_scale"])
+    est.n_iter_ = state["n_iter"]
+    est.best_epoch_ = state.get("best_epoch", state["n_iter"])
+    est.predict_dtype_ = state["predict_dtype"]

@@ -43,11 +43,13 @@ from ._params import PrefixedParamsMixin, split_prefixed
 from ._persistence import (
     as_array,
     check_compatible,
+    check_module_kind,
     check_saved_arguments,
     describe_distribution,
+    fitted_state,
     from_plain,
     read_params,
-    to_plain,
+    restore_fitted_attributes,
     write_params,
 )
 from ._predict import mixture_prediction, resolve_predict_dtype
@@ -734,23 +736,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
             Where to write (``torch.save``).
         """
         check_is_fitted(self, "net_")
-        names = getattr(self, "feature_names_in_", None)
-        write_params(f, {
-            "module": {k: v.detach().cpu() for k, v in self.net_.module_.state_dict().items()},
-            "distribution": describe_distribution(self.distribution_),
-            "loss": self.loss,
-            "y_loc": torch.as_tensor(self.y_loc_),
-            "y_scale": torch.as_tensor(self.y_scale_),
-            "risk_scale": torch.as_tensor(self.risk_scale_),
-            "y_ndim": 1 if self._y_1d else 2,
-            "n_features_in": int(self.n_features_in_),
-            "feature_names_in": None if names is None else [str(n) for n in names],
-            "n_iter": int(self.n_iter_),
-            "best_epoch": int(getattr(self, "best_epoch_", self.n_iter_)),
-            "predict_dtype": self.predict_dtype_,
-            "module_init": self._module_init,
-            "encoder": to_plain(self.preprocessor_) if self.module is None else None,
-        })
+        write_params(f, fitted_state(self))
 
     def load_params(self, f: Any) -> SculptRegressor:
         """Build the module from this estimator's parameters and load saved weights.
@@ -777,15 +763,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         state = read_params(f)
         check_compatible(state, describe_distribution(get_distribution(self.distribution)),
                          self.loss)
-        if (self.module is None) != (state["encoder"] is not None):
-            raise ValueError(
-                "The saved weights are those of "
-                + ("the built-in model (module=None)" if state["encoder"] is not None
-                   else "a user's module")
-                + ", but this estimator has "
-                + ("module=None" if self.module is None else f"module={self.module!r}")
-                + "; create it with the same module as the one that saved them."
-            )
+        check_module_kind(state, self.module)
         width = state["n_features_in"]
         if self.module is None:
             self.preprocessor_ = from_plain(state["encoder"])
@@ -802,13 +780,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
                 "parameters; create the estimator with the same parameters (module, "
                 f"module__*, n_layers, layer) as the one that saved them. ({exc})"
             ) from exc
-        self.n_features_in_ = state["n_features_in"]
-        if state["feature_names_in"] is not None:
-            self.feature_names_in_ = np.asarray(state["feature_names_in"], dtype=object)
-        self.risk_scale_ = as_array(state["risk_scale"])
-        self.n_iter_ = state["n_iter"]
-        self.best_epoch_ = state.get("best_epoch", state["n_iter"])
-        self.predict_dtype_ = state["predict_dtype"]
+        restore_fitted_attributes(self, state)
         return self
 
     # --------------------------------------------------------------- predict
