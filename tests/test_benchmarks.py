@@ -1,0 +1,45 @@
+"""The UCI benchmark scores the predictive distribution the estimator itself reports."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR = (ROOT / ".." / "shared" / "datasets" / "uci").resolve()
+
+pytestmark = pytest.mark.skipif(not (DATA_DIR / "yacht").is_dir(),
+                                reason="needs ../shared/datasets/uci beside the checkout")
+
+
+@pytest.fixture(scope="module")
+def uci():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import uci
+        yield uci
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+
+
+def test_nll_and_coverage_use_the_total_std(uci):
+    # The default model is an ensemble: its predictive std is the total (risk and
+    # members' spread), and the benchmark must score that, not the risk alone.
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from sculpt_sklearn import SculptRegressor
+
+    params = {"max_epochs": 4, "random_state": 0}
+    record = uci.run_sculpt_split(DATA_DIR, "yacht", 0, "t", params, False, None, 0)
+    X_train, y_train, X_test, y_test = uci.load_split(DATA_DIR, "yacht", 0)
+    pipe = make_pipeline(StandardScaler(), SculptRegressor(**params)).fit(X_train, y_train)
+    mean, risk = pipe.predict(X_test, return_risk=True)
+    _, total = pipe.predict(X_test, return_std=True)
+    assert np.all(total > risk)  # an ensemble: the epistemic part is not 0
+    expected = -stats.norm.logpdf(y_test, mean, total).mean()
+    assert record["nll"] == pytest.approx(expected, rel=1e-9)
+    lo, hi = stats.norm.interval(0.9, mean, total)
+    assert record["coverage90"] == pytest.approx(np.mean((y_test >= lo) & (y_test <= hi)))
