@@ -24,7 +24,7 @@ from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ngboost_runner import load_split
+from ngboost_runner import fit_ngboost, load_split
 
 DEFAULT_DATA_DIR = (Path(__file__).resolve().parent / ".." / ".." / "shared" / "datasets"
                     / "uci").resolve()
@@ -44,27 +44,6 @@ def fit_sculpt(X_train, y_train, X_test, random_state):
     return pipe.predict(X_test, return_std=True)
 
 
-def fit_ngboost(X_train, y_train, X_test, split):
-    """NGBoost with ``ngboost_runner``'s protocol: stages chosen on 20%, then a refit."""
-    from ngboost import NGBRegressor
-    from ngboost.distns import Normal
-    from ngboost.scores import LogScore
-    from sklearn.model_selection import train_test_split
-
-    seed = 1000 + split
-
-    def make(n):
-        return NGBRegressor(Dist=Normal, Score=LogScore, n_estimators=n, learning_rate=0.01,
-                            minibatch_frac=1.0, verbose=False, random_state=seed)
-
-    X_fit, X_val, y_fit, y_val = train_test_split(X_train, y_train, test_size=0.2,
-                                                  random_state=seed)
-    staged = make(2000).fit(X_fit, y_fit).staged_predict(X_val)
-    best = int(np.argmin([np.mean((p - y_val) ** 2) for p in staged])) + 1
-    dist = make(best).fit(X_train, y_train).pred_dist(X_test)
-    return dist.params["loc"], dist.params["scale"]
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dataset")
@@ -80,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.method == "sculpt":
         mean, std = fit_sculpt(X_train, y_train, X_test, args.random_state)
     else:
-        mean, std = fit_ngboost(X_train, y_train, X_test, args.split)
+        dist = fit_ngboost(X_train, y_train, args.split)[0].pred_dist(X_test)
+        mean, std = dist.params["loc"], dist.params["scale"]
     cost = -stats.norm.logpdf(y_test, mean, std)
     print(f"{args.method} on {args.dataset} split {args.split}: NLL {cost.mean():.3f}, "
           f"RMSE {np.sqrt(np.mean((y_test - mean) ** 2)):.3f}, "
