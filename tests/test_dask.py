@@ -109,7 +109,7 @@ def test_predict_dask_matches_predict_and_keeps_index(client, fitted):
     out = predict_dask(reg, ddf)
     assert list(out.columns) == ["mean", "risk"]
     assert out.divisions == ddf.divisions
-    result = client.compute(out).result()
+    result = client.compute(out).result(timeout=120)
 
     pd.testing.assert_index_equal(result.index, X.index)
     assert (result.dtypes == np.float64).all()

@@ -26,7 +26,7 @@ def test_example_runs(script, tmp_path):
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=240,
         check=False,
     )
     assert result.returncode == 0, (

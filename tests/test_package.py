@@ -18,7 +18,7 @@ def test_torch_layer_imports_without_scikit_learn_or_skorch():
         "print(sorted(m for m in ('sklearn', 'skorch', 'pandas') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+                         check=True, timeout=120)
     assert out.stdout.strip() == "[]"
 
 

@@ -118,7 +118,8 @@ def test_make_pipeline_transform_input_reaches_fit(data):
 def test_the_module_and_its_names_are_public():
     code = ("import sculpt_sklearn; m = sculpt_sklearn.pipeline; "
             "print(m.Pipeline.__module__, m.make_pipeline.__name__)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120)
     assert out.stdout.split() == ["sculpt_sklearn.pipeline", "make_pipeline"]
     assert sculpt_sklearn.pipeline.Pipeline is Pipeline
     assert sculpt_sklearn.pipeline.make_pipeline is make_pipeline

@@ -363,10 +363,83 @@ def test_no_hook_or_feature_state_outlives_a_call(x):
     model = sequential()
     wrapped = Wrapper(Normal)(model)
     wrapped(x, return_risk=True)
-    assert all(len(m._forward_pre_hooks) == 0 for m in model.modules())
+    # The output layer keeps one stateless capture hook (a module-level function);
+    # no other layer gets one, and no tensor stays behind on the module.
+    hooks = {name: list(m._forward_pre_hooks.values()) for name, m in model.named_modules()}
+    assert [name for name, h in hooks.items() if h] == [wrapped.layer_name]
+    assert len(hooks[wrapped.layer_name]) == 1
     assert not any(isinstance(v, torch.Tensor) for v in vars(wrapped).values())
     clone = pickle.loads(pickle.dumps(wrapped))
     torch.testing.assert_close(clone(x, return_risk=True)[1], wrapped(x, return_risk=True)[1])
+
+
+class PausingNet(nn.Module):
+    """``sequential()`` with a callback after its output layer, before it returns."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = sequential()
+        self.after_output = None
+
+    def forward(self, x):
+        out = self.net(x)
+        if self.after_output is not None:
+            self.after_output()
+        return out
+
+
+def test_a_module_pickles_while_another_call_is_inside_its_forward(x):
+    # A Dask worker pickles the estimator for a peer while its own thread predicts
+    # with it; a hook registered for the duration of each call made that pickle
+    # fail ("Can't pickle local object") and the Dask computation hang.
+    torch.manual_seed(0)
+    model = PausingNet()
+    wrapped = Wrapper(Normal, n_layers=2)(model)
+    with torch.no_grad():
+        expected = wrapped(x, return_risk=True)
+    pickled = []
+    model.after_output = lambda: pickled.append(pickle.dumps(wrapped.risk_head)
+                                                + pickle.dumps(wrapped.model.net))
+    with torch.no_grad():
+        got = wrapped(x, return_risk=True)
+    assert len(pickled) == 1
+    torch.testing.assert_close(got[1], expected[1])
+
+
+@pytest.mark.parametrize("nested", [False, True], ids=["other-thread", "same-thread"])
+def test_concurrent_calls_on_one_module_each_read_their_own_features(x, nested):
+    # Call A pauses after the output layer; call B, on other rows, runs to the end
+    # meanwhile (in another thread, or nested in A). A's risk must come from A's
+    # rows: with a shared hook, B's output layer also wrote into A's features.
+    import threading
+
+    torch.manual_seed(0)
+    model = PausingNet()
+    wrapped = Wrapper(Normal, n_layers=2)(model)
+    x_b = x[:7] + 3.0
+    with torch.no_grad():
+        expected_a = wrapped(x, return_risk=True)[1]
+        expected_b = wrapped(x_b, return_risk=True)[1]
+    results = {}
+
+    def call_b():
+        model.after_output = None
+        with torch.no_grad():
+            results["b"] = wrapped(x_b, return_risk=True)[1]
+
+    def pause_a():
+        if nested:
+            call_b()
+        else:
+            thread = threading.Thread(target=call_b)
+            thread.start()
+            thread.join()
+
+    model.after_output = pause_a
+    with torch.no_grad():
+        results["a"] = wrapped(x, return_risk=True)[1]
+    torch.testing.assert_close(results["a"], expected_a)
+    torch.testing.assert_close(results["b"], expected_b)
 
 
 def test_two_wrappers_of_one_model_do_not_interfere(x):

@@ -228,7 +228,8 @@ def test_sculpt_wraps_plain_models_without_tabm_installed():
         "w = sculpt.Wrapper(sculpt.Normal)(nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 1))); "
         "print(tuple(w(torch.zeros(2, 3), return_risk=True)[1].shape))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120)
     assert out.stdout.strip() == "(2, 1)"
 
 

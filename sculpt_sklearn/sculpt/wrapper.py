@@ -15,6 +15,7 @@ then an efficient ensemble of ``k`` members and gets one risk head per member.
 from __future__ import annotations
 
 import math
+from contextvars import ContextVar
 from typing import Any
 
 from torch import Tensor, nn
@@ -23,6 +24,36 @@ from .distributions import Normal, SculptDistribution, get_distribution
 from .heads import EnsembleRiskHead, RiskHead
 
 __all__ = ["Wrapper", "SculptModule", "RiskHead", "EnsembleRiskHead"]
+
+
+# The features that feed the output layer, caught during one call of
+# ``SculptModule._output_and_risk``: layer id -> the inputs seen in that call.
+# A context variable, so that threads (and asyncio tasks) calling one module at
+# the same time, or a call nested in another, each see only their own rows.
+_CAPTURED: ContextVar[dict[int, list[Tensor]] | None] = ContextVar(
+    "sculpt_captured_features", default=None
+)
+
+
+def _capture_input(module: nn.Module, inputs: tuple[Any, ...]) -> None:
+    """Forward pre-hook of the output layer: record its input for the current call.
+
+    Registered once per layer and kept (a module-level function, so the model
+    still pickles and copies); it holds no state and does nothing outside a
+    ``return_risk`` call. Registering a hook per call instead mutates a module
+    that other threads may be running or pickling at that moment.
+    """
+    slots = _CAPTURED.get()
+    if slots is not None:
+        slot = slots.get(id(module))
+        if slot is not None:
+            slot.append(inputs[0])
+
+
+def _ensure_capture_hook(layer: nn.Module) -> None:
+    """Register :func:`_capture_input` on ``layer`` unless it is there already."""
+    if not any(hook is _capture_input for hook in layer._forward_pre_hooks.values()):
+        layer.register_forward_pre_hook(_capture_input)
 
 
 def _is_int(value: Any) -> bool:
@@ -123,6 +154,13 @@ class SculptModule(nn.Module):
     ``sqrt(mean_k sigma_k**2)``.
     ``return_members=True`` gives the per-member ``(mu_k, sigma_k)``, each
     ``(batch, k, out)``, for training and for the epistemic part.
+
+    The risk head reads the output layer's input through a forward pre-hook
+    registered on that layer once, at wrap time: a module-level function with
+    no state, so the model still pickles and copies, and does nothing outside
+    a ``return_risk`` call. Calls from several threads at once (a Dask worker
+    predicting while it sends the model to a peer, a web server) and nested
+    calls each read their own rows.
     """
 
     def __init__(
@@ -145,6 +183,7 @@ class SculptModule(nn.Module):
                 f"The layer {self.layer_name!r} is a lazy layer whose input width is not "
                 "known yet: call the model once on an example batch before wrapping it."
             )
+        _ensure_capture_hook(linear)
         k = _ensemble_size(linear)
         self.is_ensemble = k is not None
         self.n_members = 1 if k is None else int(k)
@@ -222,15 +261,19 @@ class SculptModule(nn.Module):
 
     def _output_and_risk(self, x: Any, *args: Any, **kwargs: Any) -> tuple[Tensor, Tensor]:
         """The model's output and the risk head's output, of the same shape."""
-        # The features are caught by a hook that lives for this call only, so
-        # copies, pickles and several wrappers of one model never share state.
-        captured: list[Tensor] = []
+        # The features are caught by the layer's capture hook into a slot of this
+        # call's context: copies, pickles, several wrappers of one model, threads
+        # and nested calls never share them.
         layer = self.model.get_submodule(self.layer_name)
-        handle = layer.register_forward_pre_hook(lambda module, inputs: captured.append(inputs[0]))
+        _ensure_capture_hook(layer)  # a layer replaced after wrapping, or an old pickle
+        captured: list[Tensor] = []
+        slots = dict(_CAPTURED.get() or {})
+        slots[id(layer)] = captured
+        token = _CAPTURED.set(slots)
         try:
             y_hat = self.model(x, *args, **kwargs)
         finally:
-            handle.remove()
+            _CAPTURED.reset(token)
         if not captured:
             raise RuntimeError(
                 f"The model's forward did not call the layer {self.layer_name!r}, so "
