@@ -398,8 +398,8 @@ def test_a_module_pickles_while_another_call_is_inside_its_forward(x):
     with torch.no_grad():
         expected = wrapped(x, return_risk=True)
     pickled = []
-    model.after_output = lambda: pickled.append(pickle.dumps(wrapped.risk_head)
-                                                + pickle.dumps(wrapped.model.net))
+    # model.net holds the output layer (model itself holds this test's callback).
+    model.after_output = lambda: pickled.append(pickle.dumps(model.net))
     with torch.no_grad():
         got = wrapped(x, return_risk=True)
     assert len(pickled) == 1
@@ -440,6 +440,20 @@ def test_concurrent_calls_on_one_module_each_read_their_own_features(x, nested):
         results["a"] = wrapped(x, return_risk=True)[1]
     torch.testing.assert_close(results["a"], expected_a)
     torch.testing.assert_close(results["b"], expected_b)
+
+
+def test_an_output_layer_replaced_after_wrapping_is_still_read(x):
+    # The capture hook lives on the layer; a new layer under the same name gets
+    # one on its first return_risk call, so the risk head still reads its input.
+    torch.manual_seed(0)
+    model = sequential()
+    wrapped = Wrapper(Normal, n_layers=2)(model)
+    with torch.no_grad():
+        risk_before = wrapped(x, return_risk=True)[1]
+        model[2] = nn.Linear(16, 1)
+        y_hat, risk = wrapped(x, return_risk=True)
+        torch.testing.assert_close(y_hat, model(x))
+    torch.testing.assert_close(risk, risk_before)
 
 
 def test_two_wrappers_of_one_model_do_not_interfere(x):
