@@ -503,6 +503,27 @@ def format_report(records: list[dict], methods: list[str], configs: dict[str, di
     return "\n".join(lines)
 
 
+def split_ids(total: int, first_n: int | None, first_split: int = 0) -> range:
+    """The splits to run: of the first ``first_n`` (all if None), those from ``first_split``.
+
+    Parameters
+    ----------
+    total : int
+        Splits the dataset has.
+    first_n : int or None
+        Run only the first ``first_n`` splits (``--splits``).
+    first_split : int, default=0
+        Skip the splits below this one (``--first-split``).
+
+    Returns
+    -------
+    range
+    """
+    if first_split < 0:
+        raise SystemExit(f"--first-split must be >= 0, got {first_split}")
+    return range(first_split, min(first_n, total) if first_n else total)
+
+
 def _ranges(splits: list[int]) -> str:
     if splits == list(range(splits[0], splits[-1] + 1)):
         return f"{splits[0]}-{splits[-1]}" if len(splits) > 1 else str(splits[0])
@@ -560,6 +581,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
     parser.add_argument("--splits", type=int, default=None,
                         help="run only the first N splits of each dataset")
+    parser.add_argument("--first-split", type=int, default=0,
+                        help="skip the splits below this one (to extend an earlier run)")
     parser.add_argument("--jobs", type=int, default=1,
                         help="worker processes (joblib), each with one torch thread")
     parser.add_argument("--out", type=Path, default=None, help="markdown file to write")
@@ -595,9 +618,7 @@ def main(argv: list[str] | None = None) -> int:
 
     tasks = []
     for d in datasets:
-        total = n_splits(args.data_dir, d)
-        splits = range(min(args.splits, total) if args.splits else total)
-        for s in splits:
+        for s in split_ids(n_splits(args.data_dir, d), args.splits, args.first_split):
             for label, params in configs.items():
                 tasks.append(delayed(run_sculpt_split)(
                     args.data_dir, d, s, label, params, args.inner_valid,

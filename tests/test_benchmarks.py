@@ -43,3 +43,12 @@ def test_nll_and_coverage_use_the_total_std(uci):
     assert record["nll"] == pytest.approx(expected, rel=1e-9)
     lo, hi = stats.norm.interval(0.9, mean, total)
     assert record["coverage90"] == pytest.approx(np.mean((y_test >= lo) & (y_test <= hi)))
+
+
+def test_split_selection_extends_an_earlier_run(uci):
+    # --splits 3 then --first-split 3 together run every split once.
+    assert list(uci.split_ids(20, 3)) == [0, 1, 2]
+    assert list(uci.split_ids(20, None, 3)) == list(range(3, 20))
+    assert list(uci.split_ids(5, 20, 3)) == [3, 4]
+    with pytest.raises(SystemExit, match="--first-split"):
+        uci.split_ids(20, None, -1)
