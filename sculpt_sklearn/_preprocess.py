@@ -11,7 +11,12 @@ with scikit-learn's transformers:
   that breaks ties), then :class:`~sklearn.impute.SimpleImputer` (median)
   and :class:`~sklearn.impute.MissingIndicator` for the missing values;
 * categorical columns: :class:`~sklearn.preprocessing.OrdinalEncoder`, with
-  missing values and categories unseen in ``fit`` sharing code 0.
+  missing values and categories unseen in ``fit`` sharing code 0;
+* discrete numeric columns (at most ``max_discrete_levels`` distinct values in
+  ``fit``): their scaled value as above and, besides it, their value as a
+  category code, so that the network can give each level its own output as a
+  tree does (a step at each value) and still places an unseen value by its
+  number.
 """
 
 from __future__ import annotations
@@ -39,6 +44,9 @@ _NUMBER_KINDS = frozenset({"integer", "floating", "mixed-integer-float", "decima
 class TabularPreprocessor(BaseEstimator):
     """Encode a raw table as ``[scaled numeric..., missing indicators..., category codes...]``.
 
+    The category codes are those of the categorical columns, then those of
+    the discrete numeric columns.
+
     Parameters
     ----------
     categorical_features : "from_dtype", None, or array-like of int, str or bool, \
@@ -57,6 +65,11 @@ class TabularPreprocessor(BaseEstimator):
           length ``n_features``.
 
         Every column that is not categorical must be numeric.
+    max_discrete_levels : int, default=16
+        A numeric column with at most this many distinct values in ``fit``
+        (and at least two) is discrete: it keeps its scaled numeric column
+        and also gets a category code (one-hot in the model), with a value
+        unseen in ``fit`` coded as missing. 0 turns this off.
     random_state : int, RandomState instance or None, default=None
         Seeds the tie-breaking noise added to the numeric columns in ``fit``.
         With an int, two fits on the same data are identical.
@@ -70,11 +83,15 @@ class TabularPreprocessor(BaseEstimator):
     n_numeric_out_ : int
         Numeric columns of the output: scaled features, then missing indicators.
     cat_cardinalities_ : list of int
-        One per categorical output column: its codes run over ``0..card - 1``,
-        code 0 meaning missing or unseen in ``fit``.
+        One per category-code output column (the categorical columns, then
+        the discrete numeric ones): its codes run over ``0..card - 1``, code
+        0 meaning missing or unseen in ``fit``.
     categorical_columns_ : list of str or list of int
         The input columns treated as categorical: names when ``fit`` got a
         DataFrame with string column names, else positions.
+    discrete_columns_ : list of str or list of int
+        The numeric input columns also coded as categories (see
+        ``max_discrete_levels``), named as ``categorical_columns_``.
 
     Notes
     -----
@@ -97,8 +114,12 @@ class TabularPreprocessor(BaseEstimator):
     (treated as missing) or with a finite number.
     """
 
-    def __init__(self, categorical_features: Any = "from_dtype", random_state: Any = None) -> None:
+    def __init__(
+        self, categorical_features: Any = "from_dtype", max_discrete_levels: int = 16,
+        random_state: Any = None,
+    ) -> None:
         self.categorical_features = categorical_features
+        self.max_discrete_levels = max_discrete_levels
         self.random_state = random_state
 
     def fit(self, X: Any, sample_weight: Any = None) -> TabularPreprocessor:
@@ -140,8 +161,14 @@ class TabularPreprocessor(BaseEstimator):
         self.categorical_columns_ = [
             names[j] if names is not None else int(j) for j in self._cat_idx
         ]
-        self._fit_numeric(self._numeric_block(columns, names), check_random_state(self.random_state))
+        numeric = self._numeric_block(columns, names)
+        self._fit_numeric(numeric, check_random_state(self.random_state))
         self._fit_categorical(self._categorical_block(columns))
+        self._fit_discrete(numeric)
+        self.discrete_columns_ = [
+            names[j] if names is not None else int(j) for j in self._num_idx[self._discrete]
+        ]
+        self.cat_cardinalities_ = self.cat_cardinalities_ + self._discrete_cardinalities
         return self
 
     def transform(self, X: Any) -> np.ndarray:
@@ -167,9 +194,13 @@ class TabularPreprocessor(BaseEstimator):
             )
         names = getattr(self, "feature_names_in_", None)
         columns = [_column(X, j) for j in range(X.shape[1])]
-        blocks = [*self._transform_numeric(self._numeric_block(columns, names))]
+        numeric = self._numeric_block(columns, names)
+        blocks = [*self._transform_numeric(numeric)]
         if self._cat_idx.size:
             blocks.append(self._encoder.transform(self._categorical_block(columns)) + 1.0)
+        # Encoders saved before discrete columns existed have none.
+        if getattr(self, "_discrete_encoder", None) is not None:
+            blocks.append(self._discrete_encoder.transform(numeric[:, self._discrete]) + 1.0)
         out = np.zeros((X.shape[0], 0)) if not blocks else np.hstack(blocks)
         return np.ascontiguousarray(out, dtype=np.float32)
 
@@ -192,9 +223,10 @@ class TabularPreprocessor(BaseEstimator):
         n = block.shape[0]
         missing = np.isnan(block)
         observed = ~missing.all(axis=0)
-        self._varying = np.array(
-            [np.unique(col[~np.isnan(col)]).size >= 2 for col in block.T], dtype=bool
+        self._n_levels = np.array(
+            [np.unique(col[~np.isnan(col)]).size for col in block.T], dtype=np.int64
         )
+        self._varying = self._n_levels >= 2
         self._observed = observed
         self._quantile = self._imputer = self._indicator = None
         n_indicators = 0
@@ -258,16 +290,36 @@ class TabularPreprocessor(BaseEstimator):
         return block
 
     def _fit_categorical(self, block: np.ndarray) -> None:
-        self._encoder = None
-        self.cat_cardinalities_ = []
-        if not self._cat_idx.size:
-            return
-        self._encoder = OrdinalEncoder(
-            handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1
-        ).fit(block)
-        self.cat_cardinalities_ = [
-            int(np.sum(~pd.isna(categories))) + 1 for categories in self._encoder.categories_
-        ]
+        self._encoder, self.cat_cardinalities_ = _fit_codes(block)
+
+    # -- discrete numeric columns ---------------------------------------------------------
+
+    def _fit_discrete(self, block: np.ndarray) -> None:
+        """Code the numeric columns with few distinct values also as categories."""
+        limit = self.max_discrete_levels
+        if isinstance(limit, bool) or not isinstance(limit, Integral) or limit < 0:
+            raise ValueError(
+                f"max_discrete_levels must be a non-negative integer (0 turns discrete "
+                f"columns off); got {limit!r}."
+            )
+        self._discrete = np.flatnonzero(self._varying & (self._n_levels <= limit))
+        self._discrete_encoder, self._discrete_cardinalities = _fit_codes(
+            block[:, self._discrete]
+        )
+
+
+def _fit_codes(block: np.ndarray) -> tuple[OrdinalEncoder | None, list[int]]:
+    """The columns' encoder to codes (``transform + 1``: 0 is missing or unseen) and sizes.
+
+    Each column's number of codes is its observed values plus one;
+    ``(None, [])`` for a block without columns.
+    """
+    if not block.shape[1]:
+        return None, []
+    encoder = OrdinalEncoder(
+        handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1
+    ).fit(block)
+    return encoder, [int(np.sum(~pd.isna(levels))) + 1 for levels in encoder.categories_]
 
 
 # -- column access ----------------------------------------------------------------------

@@ -92,8 +92,10 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
     ensemble (TabM) over piecewise-linear numerical embeddings with one risk
     head per member. It takes raw tables as they are: numeric columns are
     quantile-scaled inside, missing values get an indicator, categorical
-    columns are found from the dtype (see ``categorical_features``), and a
-    category unseen in ``fit`` is treated as missing. Its members' spread is
+    columns are found from the dtype (see ``categorical_features``), a
+    numeric column with few distinct values is also given as a category
+    (``max_discrete_levels``), and a category unseen in ``fit`` is treated
+    as missing. Its members' spread is
     the epistemic uncertainty (:meth:`predict_uncertainty`). A user's module
     (or :class:`sculpt_sklearn.MLP`) gets the numeric array it was given:
     scaling is then the user's job (a
@@ -118,6 +120,12 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         ``"from_dtype"`` (pandas ``category``, string and object columns),
         ``None``, column names, indices or a boolean mask. Only used with
         ``module=None``.
+    max_discrete_levels : int, default=16
+        A numeric column with at most this many distinct values in ``fit``
+        is discrete: the built-in model gets its value both as a number and
+        as a category (one-hot), so it can fit a level of its own for each
+        value, as a tree does, and still places a value unseen in ``fit``
+        by its number. 0 turns this off. Only used with ``module=None``.
     distribution : {"normal", "laplace", "studentt", "lognormal", "gamma"} or sculpt class, \
             default="normal"
         The output family (e.g. ``sculpt.StudentT.with_df(3)``); names in
@@ -239,7 +247,9 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
     preprocessor_ : object
         The built-in model's fitted input encoder (``module=None`` only):
         ``preprocessor_.categorical_columns_`` lists the columns encoded as
-        categories, ``cat_cardinalities_`` their numbers of codes.
+        categories, ``discrete_columns_`` the numeric ones also given as
+        categories (``max_discrete_levels``), ``cat_cardinalities_`` the
+        numbers of codes of both, in that order.
     net_ : skorch.NeuralNet
         The trained skorch net.
     module_ : SculptModule
@@ -289,6 +299,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         "distribution": [str, type],
         "n_layers": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "categorical_features": [None, StrOptions({"from_dtype"}), "array-like"],
+        "max_discrete_levels": [Interval(Integral, 0, None, closed="left")],
         "risk_hidden": [None, Interval(Integral, 1, None, closed="left")],
         "layer": [None, str],
         "loss": [StrOptions(set(OBJECTIVES))],
@@ -331,6 +342,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         distribution: str | type[SculptDistribution] = "normal",
         n_layers: int | str = "auto",
         categorical_features: Any = "from_dtype",
+        max_discrete_levels: int = 16,
         risk_hidden: int | None = None,
         layer: str | None = None,
         loss: str = "beta_nll",
@@ -363,6 +375,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         self.distribution = distribution
         self.n_layers = n_layers
         self.categorical_features = categorical_features
+        self.max_discrete_levels = max_discrete_levels
         self.risk_hidden = risk_hidden
         self.layer = layer
         self.loss = loss
@@ -605,7 +618,8 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         if self.module is None:
             seed = int(check_random_state(self.random_state).randint(2**31 - 1))
             self.preprocessor_ = TabularPreprocessor(
-                categorical_features=self.categorical_features, random_state=seed,
+                categorical_features=self.categorical_features,
+                max_discrete_levels=self.max_discrete_levels, random_state=seed,
             ).fit(X)
             encoded = self.preprocessor_.transform(X)
             if encoded.shape[1] == 0:

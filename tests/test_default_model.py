@@ -99,3 +99,30 @@ def test_large_data_rule_and_save_params_rebuild_the_same_ensemble(tmp_path):
     loaded = SculptRegressor(module__k=3).load_params(tmp_path / "w.pt")
     assert loaded.module_.n_members == 3
     np.testing.assert_array_equal(loaded.predict(frame), reg.predict(frame))
+
+
+def test_discrete_numeric_columns_reach_the_model_as_categories(tmp_path):
+    # "rooms" has 6 levels: the model gets it as a number and as a category code;
+    # a level unseen in fit (9) is placed by its number alone, and save_params keeps
+    # the encoding.
+    frame, y = raw_frame(200, 0)
+    frame["rooms"] = np.random.default_rng(3).integers(1, 7, size=len(frame))
+    reg = SculptRegressor(**FAST).fit(frame, y)
+    prep = reg.preprocessor_
+    assert prep.discrete_columns_ == ["rooms"]
+    assert reg._module_init["cat_cardinalities"] == [4, 3, 7]  # colour, city, rooms
+    plain = SculptRegressor(max_discrete_levels=0, **FAST).fit(frame, y)
+    assert plain.preprocessor_.discrete_columns_ == []
+    assert plain._module_init["cat_cardinalities"] == [4, 3]
+    new = frame.iloc[:5].copy()
+    new["rooms"] = 9
+    assert np.isfinite(reg.predict(new)).all()
+    reg.save_params(tmp_path / "w.pt")
+    loaded = SculptRegressor().load_params(tmp_path / "w.pt")
+    np.testing.assert_array_equal(loaded.predict(new), reg.predict(new))
+
+
+def test_bad_max_discrete_levels_is_refused_by_fit():
+    frame, y = raw_frame(50, 0)
+    with pytest.raises(ValueError, match="max_discrete_levels"):
+        SculptRegressor(max_discrete_levels=-1, **FAST).fit(frame, y)

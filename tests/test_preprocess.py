@@ -53,13 +53,20 @@ def test_raw_frame_layout_and_no_warning():
         Z = prep.transform(df)
         Z_new = prep.transform(_raw_frame(n=40, seed=1))
     assert prep.categorical_columns_ == ["city", "grade", "legacy"]
-    # 5 scaled numeric columns, indicators for gap and nullable, then 3 codes.
+    # count (5 values), flag (2) and nullable (9) are discrete numeric columns.
+    assert prep.discrete_columns_ == ["count", "flag", "nullable"]
+    # 5 scaled numeric columns, indicators for gap and nullable, then 3 category codes
+    # and 3 codes of the discrete columns (each level + 1 for missing or unseen).
     assert prep.n_numeric_out_ == 5 + 2
-    assert prep.cat_cardinalities_ == [4, 3, 3]
-    _check_output(Z, 300, 7 + 3)
-    _check_output(Z_new, 40, 7 + 3)
+    assert prep.cat_cardinalities_ == [4, 3, 3, 6, 3, 10]
+    _check_output(Z, 300, 7 + 6)
+    _check_output(Z_new, 40, 7 + 6)
     np.testing.assert_array_equal(Z[:, 5], df["gap"].isna())
     np.testing.assert_array_equal(Z[:, 6], df["nullable"].isna())
+    np.testing.assert_array_equal(Z[:, 10], df["count"] + 1)  # levels 0..4 in order
+    np.testing.assert_array_equal(Z[:, 11], df["flag"] + 1)
+    nullable = df["nullable"].to_numpy(dtype=float, na_value=np.nan)
+    np.testing.assert_array_equal(Z[:, 12], np.where(np.isnan(nullable), 0, nullable + 1))
 
 
 def test_read_only_columns_give_no_warning(rng):
@@ -181,14 +188,16 @@ def test_from_dtype_detection(column, categorical):
 
 def test_bool_column_is_numeric_and_ordered(rng):
     b = rng.random(100) < 0.3
-    Z = TabularPreprocessor(random_state=0).fit(pd.DataFrame({"b": b})).transform(
+    # (max_discrete_levels=0: its numeric code alone, without the discrete column's code)
+    Z = TabularPreprocessor(max_discrete_levels=0, random_state=0).fit(
+        pd.DataFrame({"b": b})).transform(
         pd.DataFrame({"b": [False, True]}))
     assert Z.shape == (1 * 2, 1) and Z[0, 0] < Z[1, 0]
 
 
 def test_object_array_columns_follow_their_values():
     X = np.array([[1.0, "a"], [2.0, None], [np.nan, "b"], [4.0, "a"]], dtype=object)
-    prep = TabularPreprocessor().fit(X)
+    prep = TabularPreprocessor(max_discrete_levels=0).fit(X)
     assert prep.categorical_columns_ == [1]
     assert prep.cat_cardinalities_ == [3]
     _check_output(prep.transform(X), 4, prep.n_numeric_out_ + 1)
@@ -211,7 +220,7 @@ def test_explicit_categorical_features(rng, spec):
 
 def test_explicit_numeric_categorical_maps_unseen_number_to_missing():
     X = np.array([[1.0, 0.5], [2.0, 0.1], [np.nan, 0.7], [2.0, 0.3]])
-    prep = TabularPreprocessor(categorical_features=[0]).fit(X)
+    prep = TabularPreprocessor(categorical_features=[0], max_discrete_levels=0).fit(X)
     assert prep.categorical_columns_ == [0]
     assert prep.cat_cardinalities_ == [3]
     codes = prep.transform(np.array([[1.0, 0.5], [2.0, 0.5], [7.0, 0.5], [np.nan, 0.5]]))[:, -1]
@@ -321,3 +330,50 @@ def test_wrong_width_sparse_and_empty_are_refused(rng):
         TabularPreprocessor().fit(np.empty((0, 2)))
     with pytest.raises(ValueError, match="2-D"):
         TabularPreprocessor().fit(np.ones(5))
+
+
+def test_discrete_numeric_column_is_also_coded_as_a_category(rng):
+    # A numeric column with few levels keeps its scaled value and gets a category
+    # code; a level unseen in fit, and a missing value, get code 0; the numeric
+    # part still tells unseen values apart.
+    levels = np.array([0.5, 1.0, 2.5, 4.0])
+    x = levels[rng.integers(0, 4, 200)]
+    x[:5] = np.nan
+    X = np.c_[x, rng.normal(size=200)]
+    prep = TabularPreprocessor(max_discrete_levels=4, random_state=0).fit(X)
+    assert prep.discrete_columns_ == [0]
+    assert prep.cat_cardinalities_ == [5]
+    Z = prep.transform(np.array([[0.5, 0.0], [4.0, 0.0], [3.0, 0.0], [5.0, 0.0], [np.nan, 0.0]]))
+    # columns: x scaled, y scaled, x's missing indicator, x's code
+    np.testing.assert_array_equal(Z[:, 3], [1, 4, 0, 0, 0])
+    assert Z[2, 0] < Z[3, 0]  # 3.0 and 5.0 share code 0 but not their numeric code
+    np.testing.assert_array_equal(Z[:, 2], [0, 0, 0, 0, 1])
+
+
+@pytest.mark.parametrize("limit, expected", [(0, []), (3, []), (4, [0]), (50, [0, 1])])
+def test_max_discrete_levels_sets_which_columns_are_discrete(rng, limit, expected):
+    X = np.c_[rng.integers(0, 4, 300), rng.integers(0, 40, 300), rng.normal(size=300),
+              np.ones(300)]  # 4 levels, 40 levels, continuous, constant
+    prep = TabularPreprocessor(max_discrete_levels=limit, random_state=0).fit(X)
+    assert prep.discrete_columns_ == expected
+    assert prep.transform(X).shape[1] == 3 + len(expected)
+
+
+@pytest.mark.parametrize("limit", [-1, 2.5, True])
+def test_bad_max_discrete_levels_is_refused(rng, limit):
+    with pytest.raises(ValueError, match="max_discrete_levels must be a non-negative integer"):
+        TabularPreprocessor(max_discrete_levels=limit).fit(rng.normal(size=(20, 2)))
+
+
+def test_an_encoder_saved_before_discrete_columns_still_transforms(rng):
+    # Files written by save_params before discrete columns existed hold an encoder
+    # state without them; it must transform as it did.
+    X = np.c_[rng.integers(0, 3, 50), rng.normal(size=50)]
+    prep = TabularPreprocessor(max_discrete_levels=0, random_state=0).fit(X)
+    state = prep.__getstate__()
+    for key in ("_discrete", "_discrete_encoder", "_discrete_cardinalities",
+                "discrete_columns_", "max_discrete_levels", "_n_levels"):
+        state.pop(key)
+    old = TabularPreprocessor.__new__(TabularPreprocessor)
+    old.__setstate__(state)
+    np.testing.assert_array_equal(old.transform(X), prep.transform(X))
