@@ -122,6 +122,11 @@ class TabularPreprocessor(BaseEstimator):
         self.max_discrete_levels = max_discrete_levels
         self.random_state = random_state
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # An encoder saved before discrete columns existed had none.
+        state.setdefault("max_discrete_levels", 0)
+        super().__setstate__(state)
+
     def fit(self, X: Any, sample_weight: Any = None) -> TabularPreprocessor:
         """Learn the column kinds, the quantiles, the medians and the categories.
 

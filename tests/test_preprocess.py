@@ -377,3 +377,4 @@ def test_an_encoder_saved_before_discrete_columns_still_transforms(rng):
     old = TabularPreprocessor.__new__(TabularPreprocessor)
     old.__setstate__(state)
     np.testing.assert_array_equal(old.transform(X), prep.transform(X))
+    assert old.get_params()["max_discrete_levels"] == 0  # what it did: no discrete column
