@@ -453,7 +453,8 @@ def format_report(records: list[dict], methods: list[str], configs: dict[str, di
         f"- Command: `{command}`",
         f"- Date: {_dt.datetime.now(_dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}; "
         f"wall time {wall_s / 60:.1f} min with --jobs {args.jobs}",
-        f"- Machine: {platform.machine()}, {os.cpu_count()} CPU cores, no GPU, one torch "
+        f"- Machine: {platform.machine()} ({_cpu_model()}), {os.cpu_count()} CPU cores, no GPU, "
+        "one torch "
         "thread per worker process; shared with other work, so fit times are indicative.",
         f"- Versions: {_versions()}",
     ]
@@ -501,6 +502,21 @@ def format_report(records: list[dict], methods: list[str], configs: dict[str, di
     if published:
         lines += ["Sources:", "", CITATIONS, ""]
     return "\n".join(lines)
+
+
+def _cpu_model() -> str:
+    """The CPU's model name (Linux), or the platform's processor string.
+
+    Recorded because the figures move with it: float rounding differs between
+    CPUs' kernels and early stopping amplifies it (docs/benchmarks.md).
+    """
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
 
 
 def split_ids(total: int, first_n: int | None, first_split: int = 0) -> range:
