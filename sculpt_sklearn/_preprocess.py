@@ -163,17 +163,14 @@ class TabularPreprocessor(BaseEstimator):
         self._num_idx = np.flatnonzero(~is_cat)
         self._cat_idx = np.flatnonzero(is_cat)
         self._cat_numbers = [_holds_numbers(columns[j]) for j in self._cat_idx]
-        self.categorical_columns_ = [
-            names[j] if names is not None else int(j) for j in self._cat_idx
-        ]
         numeric = self._numeric_block(columns, names)
         self._fit_numeric(numeric, check_random_state(self.random_state))
-        self._fit_categorical(self._categorical_block(columns))
-        self._fit_discrete(numeric)
-        self.discrete_columns_ = [
-            names[j] if names is not None else int(j) for j in self._num_idx[self._discrete]
-        ]
-        self.cat_cardinalities_ = self.cat_cardinalities_ + self._discrete_cardinalities
+        self._discrete = self._discrete_positions()
+        self._encoder, cat_cardinalities = _fit_codes(self._categorical_block(columns))
+        self._discrete_encoder, discrete_cardinalities = _fit_codes(numeric[:, self._discrete])
+        self.cat_cardinalities_ = cat_cardinalities + discrete_cardinalities
+        self.categorical_columns_ = _column_ids(self._cat_idx, names)
+        self.discrete_columns_ = _column_ids(self._num_idx[self._discrete], names)
         return self
 
     def transform(self, X: Any) -> np.ndarray:
@@ -294,23 +291,22 @@ class TabularPreprocessor(BaseEstimator):
             block[:, k] = _as_categories(columns[j], numbers)
         return block
 
-    def _fit_categorical(self, block: np.ndarray) -> None:
-        self._encoder, self.cat_cardinalities_ = _fit_codes(block)
-
     # -- discrete numeric columns ---------------------------------------------------------
 
-    def _fit_discrete(self, block: np.ndarray) -> None:
-        """Code the numeric columns with few distinct values also as categories."""
+    def _discrete_positions(self) -> np.ndarray:
+        """Positions in the numeric block of the columns also coded as categories."""
         limit = self.max_discrete_levels
         if isinstance(limit, bool) or not isinstance(limit, Integral) or limit < 0:
             raise ValueError(
                 f"max_discrete_levels must be a non-negative integer (0 turns discrete "
                 f"columns off); got {limit!r}."
             )
-        self._discrete = np.flatnonzero(self._varying & (self._n_levels <= limit))
-        self._discrete_encoder, self._discrete_cardinalities = _fit_codes(
-            block[:, self._discrete]
-        )
+        return np.flatnonzero(self._varying & (self._n_levels <= limit))
+
+
+def _column_ids(idx: np.ndarray, names: Any) -> list[str] | list[int]:
+    """Input columns by name when ``fit`` got string column names, else by position."""
+    return [names[j] if names is not None else int(j) for j in idx]
 
 
 def _fit_codes(block: np.ndarray) -> tuple[OrdinalEncoder | None, list[int]]:

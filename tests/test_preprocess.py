@@ -371,8 +371,8 @@ def test_an_encoder_saved_before_discrete_columns_still_transforms(rng):
     X = np.c_[rng.integers(0, 3, 50), rng.normal(size=50)]
     prep = TabularPreprocessor(max_discrete_levels=0, random_state=0).fit(X)
     state = prep.__getstate__()
-    for key in ("_discrete", "_discrete_encoder", "_discrete_cardinalities",
-                "discrete_columns_", "max_discrete_levels", "_n_levels"):
+    for key in ("_discrete", "_discrete_encoder", "discrete_columns_", "max_discrete_levels",
+                "_n_levels"):
         state.pop(key)
     old = TabularPreprocessor.__new__(TabularPreprocessor)
     old.__setstate__(state)
