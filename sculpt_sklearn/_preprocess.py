@@ -26,19 +26,29 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.preprocessing import OrdinalEncoder, QuantileTransformer
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from ._columns import (
+    as_categories,
+    as_table,
+    categorical_mask,
+    column,
+    column_ids,
+    dtype_of,
+    holds_numbers,
+    label,
+    string_columns,
+    to_float,
+)
+
 __all__ = ["TabularPreprocessor"]
 
 #: Standard deviation of the tie-breaking noise, in units of each column's spread.
 _NOISE = 1e-5
-#: ``pandas.api.types.infer_dtype`` results of object columns that hold only numbers.
-_NUMBER_KINDS = frozenset({"integer", "floating", "mixed-integer-float", "decimal", "boolean", "empty"})
 
 
 class TabularPreprocessor(BaseEstimator):
@@ -142,35 +152,35 @@ class TabularPreprocessor(BaseEstimator):
         -------
         self : TabularPreprocessor
         """
-        X = _as_table(X)
+        X = as_table(X)
         n, p = X.shape
         if n == 0:
             raise ValueError("X has no rows; fit needs at least one.")
-        names = _string_columns(X)
+        names = string_columns(X)
         self.n_features_in_ = p
         if names is not None:
             self.feature_names_in_ = np.asarray(names, dtype=object)
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
-        is_cat = _categorical_mask(X, self.categorical_features, names)
-        columns = [_column(X, j) for j in range(p)]
+        is_cat = categorical_mask(X, self.categorical_features, names)
+        columns = [column(X, j) for j in range(p)]
         for j in np.flatnonzero(~is_cat):
-            if not _holds_numbers(columns[j]):
+            if not holds_numbers(columns[j]):
                 raise ValueError(
-                    f"Column {_label(j, names)} (dtype {_dtype(X, j)}) is not numeric and "
+                    f"Column {label(j, names)} (dtype {dtype_of(X, j)}) is not numeric and "
                     "not categorical; list it in categorical_features or convert it to numbers."
                 )
         self._num_idx = np.flatnonzero(~is_cat)
         self._cat_idx = np.flatnonzero(is_cat)
-        self._cat_numbers = [_holds_numbers(columns[j]) for j in self._cat_idx]
+        self._cat_numbers = [holds_numbers(columns[j]) for j in self._cat_idx]
         numeric = self._numeric_block(columns, names)
         self._fit_numeric(numeric, check_random_state(self.random_state))
         self._discrete = self._discrete_positions()
         self._encoder, cat_cardinalities = _fit_codes(self._categorical_block(columns))
         self._discrete_encoder, discrete_cardinalities = _fit_codes(numeric[:, self._discrete])
         self.cat_cardinalities_ = cat_cardinalities + discrete_cardinalities
-        self.categorical_columns_ = _column_ids(self._cat_idx, names)
-        self.discrete_columns_ = _column_ids(self._num_idx[self._discrete], names)
+        self.categorical_columns_ = column_ids(self._cat_idx, names)
+        self.discrete_columns_ = column_ids(self._num_idx[self._discrete], names)
         return self
 
     def transform(self, X: Any) -> np.ndarray:
@@ -188,14 +198,14 @@ class TabularPreprocessor(BaseEstimator):
             indicators (0/1), then category codes.
         """
         check_is_fitted(self, "n_numeric_out_")
-        X = _as_table(X)
+        X = as_table(X)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has {X.shape[1]} columns but the preprocessor was fitted on "
                 f"{self.n_features_in_}; pass the columns seen in fit."
             )
         names = getattr(self, "feature_names_in_", None)
-        columns = [_column(X, j) for j in range(X.shape[1])]
+        columns = [column(X, j) for j in range(X.shape[1])]
         numeric = self._numeric_block(columns, names)
         blocks = [*self._transform_numeric(numeric)]
         if self._cat_idx.size:
@@ -213,10 +223,10 @@ class TabularPreprocessor(BaseEstimator):
         n = len(columns[0]) if columns else 0
         block = np.empty((n, self._num_idx.size))
         for k, j in enumerate(self._num_idx):
-            block[:, k] = _to_float(columns[j], _label(j, names))
+            block[:, k] = to_float(columns[j], label(j, names))
             if np.isinf(block[:, k]).any():
                 raise ValueError(
-                    f"Column {_label(j, names)} holds infinite values; replace them with NaN "
+                    f"Column {label(j, names)} holds infinite values; replace them with NaN "
                     "(treated as missing) or with a finite number."
                 )
         return block
@@ -288,7 +298,7 @@ class TabularPreprocessor(BaseEstimator):
         n = len(columns[0]) if columns else 0
         block = np.empty((n, self._cat_idx.size), dtype=object)
         for k, (j, numbers) in enumerate(zip(self._cat_idx, self._cat_numbers, strict=True)):
-            block[:, k] = _as_categories(columns[j], numbers)
+            block[:, k] = as_categories(columns[j], numbers)
         return block
 
     # -- discrete numeric columns ---------------------------------------------------------
@@ -302,11 +312,6 @@ class TabularPreprocessor(BaseEstimator):
                 f"columns off); got {limit!r}."
             )
         return np.flatnonzero(self._varying & (self._n_levels <= limit))
-
-
-def _column_ids(idx: np.ndarray, names: Any) -> list[str] | list[int]:
-    """Input columns by name when ``fit`` got string column names, else by position."""
-    return [names[j] if names is not None else int(j) for j in idx]
 
 
 def _fit_codes(block: np.ndarray) -> tuple[OrdinalEncoder | None, list[int]]:
@@ -323,95 +328,6 @@ def _fit_codes(block: np.ndarray) -> tuple[OrdinalEncoder | None, list[int]]:
     return encoder, [int(np.sum(~pd.isna(levels))) + 1 for levels in encoder.categories_]
 
 
-# -- column access ----------------------------------------------------------------------
-
-
-def _as_table(X: Any) -> pd.DataFrame | np.ndarray:
-    """X as a DataFrame or a 2-D ndarray, without copying a DataFrame."""
-    if sparse.issparse(X):
-        raise TypeError(
-            "The built-in model does not take sparse X; densify it (X.toarray()) "
-            "or pass your own module."
-        )
-    if isinstance(X, pd.DataFrame):
-        return X
-    array = np.asarray(X)
-    if not isinstance(X, np.ndarray) and array.dtype.kind in "US":
-        array = np.asarray(X, dtype=object)  # keep numbers as numbers in mixed lists
-    if array.ndim != 2:
-        raise ValueError(
-            f"Expected a 2-D X (n_samples, n_features), got {array.ndim} dimension(s); "
-            "reshape a single feature with X.reshape(-1, 1)."
-        )
-    return array
-
-
-def _string_columns(X: pd.DataFrame | np.ndarray) -> list[str] | None:
-    if isinstance(X, pd.DataFrame) and all(isinstance(c, str) for c in X.columns):
-        return list(X.columns)
-    return None
-
-
-def _label(j: int, names: Any) -> str:
-    return repr(names[j]) if names is not None else str(int(j))
-
-
-def _dtype(X: pd.DataFrame | np.ndarray, j: int) -> Any:
-    return X.dtypes.iloc[j] if isinstance(X, pd.DataFrame) else X.dtype
-
-
-def _column(X: pd.DataFrame | np.ndarray, j: int) -> np.ndarray:
-    """Column ``j`` as float64 (numeric dtypes, NaN missing) or as an object array.
-
-    The object array is a copy: pandas 3 hands out read-only arrays.
-    """
-    if isinstance(X, pd.DataFrame):
-        series = X.iloc[:, j]
-        if pd.api.types.is_numeric_dtype(series.dtype) and not isinstance(
-            series.dtype, pd.CategoricalDtype
-        ):
-            return series.to_numpy(dtype=np.float64, na_value=np.nan)
-        values = np.array(series.to_numpy(dtype=object, na_value=np.nan), dtype=object)
-    else:
-        values = X[:, j]
-        if values.dtype.kind in "biuf":
-            return values.astype(np.float64)
-        values = values.astype(object)
-    values[pd.isna(values)] = np.nan  # None, pd.NA, NaT: one missing marker
-    return values
-
-
-def _holds_numbers(values: np.ndarray) -> bool:
-    """Whether every non-missing value of the column is a real number."""
-    if values.dtype != object:
-        return True
-    return pd.api.types.infer_dtype(values, skipna=True) in _NUMBER_KINDS
-
-
-def _to_float(values: np.ndarray, label: str) -> np.ndarray:
-    if values.dtype != object:
-        return values
-    try:
-        return values.astype(np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"Column {label} was numeric in fit but holds values that are not numbers; "
-            "pass the same kind of values as in fit."
-        ) from None
-
-
-def _as_categories(values: np.ndarray, numbers: bool) -> np.ndarray:
-    """Floats for a column of numbers, strings otherwise; NaN stays the missing marker."""
-    if numbers:  # a string unseen in fit becomes missing, as any unseen category
-        return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(
-            dtype=np.float64, na_value=np.nan
-        ).astype(object)
-    out = values.astype(object)
-    present = ~pd.isna(out)
-    out[present] = out[present].astype(str)
-    return out
-
-
 #: Interquartile range of the standard normal: IQR / this is a robust std.
 _IQR_PER_STD = 1.3489795003921634
 
@@ -420,81 +336,3 @@ def _spread(X: np.ndarray) -> np.ndarray:
     """Per column: the interquartile range, or the std where that range is 0."""
     q25, q75 = np.nanpercentile(X, [25, 75], axis=0)
     return np.where(q75 > q25, q75 - q25, np.nanstd(X, axis=0))
-
-
-# -- categorical_features -----------------------------------------------------------------
-
-
-def _categorical_mask(X: pd.DataFrame | np.ndarray, spec: Any, names: Any) -> np.ndarray:
-    """The boolean mask of the categorical columns that ``spec`` designates."""
-    p = X.shape[1]
-    if spec is None:
-        return np.zeros(p, dtype=bool)
-    if isinstance(spec, str):
-        if spec != "from_dtype":
-            raise ValueError(
-                f"categorical_features={spec!r} is not understood; use 'from_dtype', None, "
-                "or a list of column indices, column names or a boolean mask."
-            )
-        return np.array([_categorical_dtype(X, j) for j in range(p)], dtype=bool)
-    if isinstance(spec, Integral) or np.ndim(spec) != 1:
-        raise ValueError(
-            f"categorical_features must be 'from_dtype', None or a 1-D array-like, got {spec!r}."
-        )
-    spec = np.asarray(spec)
-    mask = np.zeros(p, dtype=bool)
-    if spec.size == 0:
-        return mask
-    if spec.dtype.kind == "b":
-        if spec.size != p:
-            raise ValueError(
-                f"categorical_features as a boolean mask has {spec.size} entries but X has "
-                f"{p} columns; give one entry per column."
-            )
-        return spec.copy()
-    if spec.dtype.kind in "iu":
-        bad = spec[(spec < 0) | (spec >= p)]
-        if bad.size:
-            raise ValueError(
-                f"categorical_features holds indices {bad.tolist()} outside [0, {p - 1}]; "
-                "give column positions of X."
-            )
-        mask[spec] = True
-        return mask
-    if spec.dtype.kind in "UO" and all(isinstance(s, str) for s in spec):
-        if names is None:
-            raise ValueError(
-                "categorical_features given as column names needs X as a pandas DataFrame "
-                "with string column names; give column positions for other inputs."
-            )
-        unknown = [str(s) for s in spec if s not in names]
-        if unknown:
-            raise ValueError(
-                f"categorical_features names {unknown} that are not columns of X; "
-                f"the columns are {names}."
-            )
-        mask[[names.index(s) for s in spec]] = True
-        return mask
-    raise ValueError(
-        "categorical_features must hold integer indices, column names or booleans, "
-        f"got an array of dtype {spec.dtype}."
-    )
-
-
-def _categorical_dtype(X: pd.DataFrame | np.ndarray, j: int) -> bool:
-    """``from_dtype``: category / string columns, and object columns not all numbers."""
-    dtype = _dtype(X, j)
-    if isinstance(dtype, pd.CategoricalDtype):
-        return True
-    if dtype.kind in "biuf" or (
-        pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_string_dtype(dtype)
-    ):
-        return False
-    if isinstance(dtype, np.dtype) and dtype.kind == "O":
-        return not _holds_numbers(_column(X, j))
-    if pd.api.types.is_string_dtype(dtype) or dtype.kind in "US":
-        return True
-    raise ValueError(
-        f"Column {_label(j, _string_columns(X))} has dtype {dtype}, which is neither numeric "
-        "nor categorical; convert it to numbers or list it in categorical_features."
-    )
