@@ -454,8 +454,8 @@ def format_report(records: list[dict], methods: list[str], configs: dict[str, di
         f"- Date: {_dt.datetime.now(_dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}; "
         f"wall time {wall_s / 60:.1f} min with --jobs {args.jobs}",
         f"- Machine: {platform.machine()} ({_cpu_model()}), {os.cpu_count()} CPU cores, no GPU, "
-        "one torch "
-        "thread per worker process; shared with other work, so fit times are indicative.",
+        "one torch thread per worker process; shared with other work, so fit times are "
+        "indicative.",
         f"- Versions: {_versions()}",
     ]
     if args.peers:
