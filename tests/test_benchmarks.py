@@ -52,3 +52,42 @@ def test_split_selection_extends_an_earlier_run(uci):
     assert list(uci.split_ids(5, 20, 3)) == [3, 4]
     with pytest.raises(SystemExit, match="--first-split"):
         uci.split_ids(20, None, -1)
+
+
+@pytest.fixture(scope="module")
+def holdout_study():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import holdout_study
+        yield holdout_study
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+
+
+def test_pooled_fits_are_the_moments_of_the_equal_mixture(holdout_study):
+    # N(0, 1) and N(2, 3): mixture mean 1, variance (1 + 9) / 2 + 1 (spread of means) = 6.
+    mean, std = holdout_study.pooled([(np.array([0.0]), np.array([1.0])),
+                                      (np.array([2.0]), np.array([3.0]))])
+    np.testing.assert_allclose(mean, [1.0])
+    np.testing.assert_allclose(std, [np.sqrt(6.0)])
+    # Against a large sample of the mixture itself.
+    rng = np.random.default_rng(0)
+    draws = np.concatenate([rng.normal(0, 1, 200_000), rng.normal(2, 3, 200_000)])
+    np.testing.assert_allclose([draws.mean(), draws.std()], [1.0, np.sqrt(6.0)], atol=0.02)
+
+
+def test_two_factors_recover_the_scales_that_generated_the_rows(holdout_study):
+    from sklearn.utils import Bunch
+
+    rng = np.random.default_rng(0)
+    n = 20_000
+    aleatoric = rng.uniform(0.5, 2.0, n)
+    epistemic = rng.uniform(0.5, 2.0, n)
+    y = rng.normal(0.0, np.sqrt((1.5 * aleatoric) ** 2 + (0.5 * epistemic) ** 2))
+    unc = Bunch(mean=np.zeros(n), aleatoric=aleatoric, epistemic=epistemic)
+    a, e = holdout_study.two_factors(y, unc)
+    assert a == pytest.approx(1.5, rel=0.05)
+    assert e == pytest.approx(0.5, rel=0.15)
+    std = np.sqrt(aleatoric**2 + epistemic**2)
+    assert holdout_study.normal_nll(y, unc.mean, std) == pytest.approx(
+        -stats.norm(0.0, std).logpdf(y).mean())
