@@ -37,9 +37,6 @@ import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import argparse
-import json
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -49,8 +46,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _study import mean_cell, study_parser, study_records
 from ngboost_runner import load_split, normal_metrics
-from uci import DEFAULT_DATA_DIR
 
 LABELS = ("defaults", "refit", "two factors", "2 fits pooled (k=16)", "2 fits pooled (k=8)")
 VALIDATION_FRACTION = 0.1
@@ -63,18 +60,14 @@ def pooled(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.n
     return mean, np.sqrt(np.maximum(second - mean**2, 0.0))
 
 
-def normal_nll(y: np.ndarray, mean: np.ndarray, std: np.ndarray) -> float:
-    """Mean Normal negative log-likelihood (hand-written, for the factor search)."""
-    return float(np.mean(np.log(std) + 0.5 * np.log(2 * np.pi) + 0.5 * ((y - mean) / std) ** 2))
-
-
 def two_factors(y: np.ndarray, unc: Any) -> tuple[float, float]:
     """Factors of the aleatoric and the epistemic std maximising the likelihood of ``y``."""
     from scipy.optimize import minimize
 
     def objective(log_factors: np.ndarray) -> float:
         a, e = np.exp(log_factors)
-        return normal_nll(y, unc.mean, np.sqrt((a * unc.aleatoric) ** 2 + (e * unc.epistemic) ** 2))
+        std = np.sqrt((a * unc.aleatoric) ** 2 + (e * unc.epistemic) ** 2)
+        return normal_metrics(y, unc.mean, std)["nll"]
 
     result = minimize(objective, np.zeros(2), method="Nelder-Mead")
     a, e = np.exp(result.x)
@@ -145,12 +138,7 @@ def summary(records: list[dict[str, Any]], datasets: list[str]) -> str:
              "|---|" + "---:|" * (len(datasets) + 1)]
     base = {(r["dataset"], r["split"]): r["nll"] for r in records if r["method"] == "defaults"}
     for label in LABELS:
-        cells = []
-        for d in datasets:
-            rs = [r for r in records if r["method"] == label and r["dataset"] == d]
-            cells.append(f"{statistics.mean(r['nll'] for r in rs):.3f} / "
-                         f"{statistics.mean(r['rmse'] for r in rs):.3g} "
-                         f"({statistics.mean(r['fit_s'] for r in rs):.0f} s)" if rs else "-")
+        cells = [mean_cell(records, label, d, with_fit_time=True) for d in datasets]
         rs = [r for r in records if r["method"] == label and r["dataset"] in datasets]
         better = sum(r["nll"] < base[r["dataset"], r["split"]] for r in rs)
         lines.append(f"| {label} | " + " | ".join(cells) +
@@ -161,25 +149,17 @@ def summary(records: list[dict[str, Any]], datasets: list[str]) -> str:
 def main(argv: list[str] | None = None) -> int:
     from joblib import Parallel, delayed
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
-    parser.add_argument("--datasets", nargs="+", default=["energy", "wine", "yacht", "concrete"])
+    parser = study_parser(__doc__.splitlines()[0])
     parser.add_argument("--splits", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--jobs", type=int, default=1)
-    parser.add_argument("--json", type=Path, default=None)
-    parser.add_argument("--from-json", type=Path, default=None,
-                        help="print the summary of saved records; run nothing")
     args = parser.parse_args(argv)
-    if args.from_json is not None:
-        records = json.loads(args.from_json.read_text())
-    else:
+
+    def run() -> list[dict[str, Any]]:
         nested = Parallel(n_jobs=args.jobs)(
             delayed(run_split)(d, s, args.data_dir) for d in args.datasets for s in args.splits
         )
-        records = [r for rs in nested for r in rs]
-        if args.json is not None:
-            args.json.write_text(json.dumps(records, indent=1))
-    print(summary(records, args.datasets))
+        return [r for rs in nested for r in rs]
+
+    print(summary(study_records(args, run), args.datasets))
     return 0
 
 

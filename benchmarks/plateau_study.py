@@ -19,16 +19,14 @@ import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import argparse
-import json
-import statistics
 import sys
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from uci import DEFAULT_DATA_DIR, run_sculpt_split
+from _study import mean_cell, study_parser, study_records
+from uci import run_sculpt_split
 
 #: label -> (factor, patience) of ReduceLROnPlateau; None: the defaults.
 CONFIGS: dict[str, tuple[float, int] | None] = {
@@ -60,11 +58,7 @@ def summary(records: list[dict[str, Any]], datasets: list[str]) -> str:
     lines = ["| configuration | " + " | ".join(datasets) + " |",
              "|---|" + "---:|" * len(datasets)]
     for label in CONFIGS:
-        cells = []
-        for d in datasets:
-            rs = [r for r in records if r["method"] == label and r["dataset"] == d]
-            cells.append(f"{statistics.mean(r['nll'] for r in rs):.3f} / "
-                         f"{statistics.mean(r['rmse'] for r in rs):.3g}" if rs else "-")
+        cells = [mean_cell(records, label, d) for d in datasets]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -72,26 +66,18 @@ def summary(records: list[dict[str, Any]], datasets: list[str]) -> str:
 def main(argv: list[str] | None = None) -> int:
     from joblib import Parallel, delayed
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
-    parser.add_argument("--datasets", nargs="+", default=["energy", "wine", "yacht", "concrete"])
+    parser = study_parser(__doc__.splitlines()[0])
     parser.add_argument("--splits", type=int, default=3)
-    parser.add_argument("--jobs", type=int, default=1)
-    parser.add_argument("--json", type=Path, default=None)
-    parser.add_argument("--from-json", type=Path, default=None,
-                        help="print the summary of saved records; run nothing")
     args = parser.parse_args(argv)
-    if args.from_json is not None:
-        records = json.loads(args.from_json.read_text())
-    else:
+
+    def run() -> list[dict[str, Any]]:
         tasks = [(label, d, s) for d in args.datasets for s in range(args.splits)
                  for label in CONFIGS]
-        records = Parallel(n_jobs=args.jobs)(
+        return Parallel(n_jobs=args.jobs)(
             delayed(run_one)(label, d, s, args.data_dir) for label, d, s in tasks
         )
-        if args.json is not None:
-            args.json.write_text(json.dumps(records, indent=1))
-    print(summary(records, args.datasets))
+
+    print(summary(study_records(args, run), args.datasets))
     return 0
 
 
