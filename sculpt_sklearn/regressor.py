@@ -690,7 +690,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
             criterion_kwargs=criterion_kwargs,
             optimizer=self.optimizer,
             optimizer_kwargs=optimizer_kwargs(self.optimizer, self.weight_decay,
-                                              groups["optimizer"]),
+                                              groups["optimizer"], self.device),
             schedule=schedule,
             callbacks=[],
             loss=self.loss,

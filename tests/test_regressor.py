@@ -24,7 +24,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from skorch.callbacks import Callback
 from torch import nn
 
-from sculpt_sklearn import MLP, SculptRegressor, sculpt
+from sculpt_sklearn import MLP, SculptRegressor, _build, sculpt
 from sculpt_sklearn._build import resolve_schedule
 from sculpt_sklearn.datasets import make_heteroscedastic
 
@@ -246,16 +246,34 @@ def test_prefixed_params_are_real_parameters():
     assert "module__dropout=0.1" in repr(cloned)
 
 
-def test_optimizer_runs_the_multi_tensor_step_unless_the_user_says_otherwise(data):
-    # torch chooses foreach only for CUDA tensors; on CPU the per-parameter loop is slower.
+def test_optimizer_runs_one_kernel_per_update_unless_the_user_says_otherwise(data):
+    # torch picks a multi-tensor update by itself only for CUDA tensors; on the CPU the
+    # fused kernel (Adam/AdamW, torch >= 2.4) or else foreach is faster than the loop.
     X, y, _ = data
     reg = SculptRegressor(**FAST).fit(X, y)
-    assert reg.net_.optimizer_.defaults["foreach"] is True
+    defaults = reg.net_.optimizer_.defaults
+    fused_on_cpu = _build.fused_supported(torch.optim.AdamW, "cpu", {"weight_decay": 0.0})
+    assert defaults.get("fused") is (True if fused_on_cpu else None)
+    assert defaults.get("foreach") is (None if fused_on_cpu else True)
+    # The user's choice wins, and one of the two is never set beside the other.
     reg = SculptRegressor(optimizer__foreach=False, **FAST).fit(X, y)
     assert reg.net_.optimizer_.defaults["foreach"] is False
-    # An optimizer without the argument gets none.
+    assert not reg.net_.optimizer_.defaults.get("fused")
+    reg = SculptRegressor(optimizer__fused=False, **FAST).fit(X, y)
+    assert reg.net_.optimizer_.defaults["fused"] is False
+    assert reg.net_.optimizer_.defaults["foreach"] is None
+    # An optimizer with foreach and no fused kernel gets foreach.
+    reg = SculptRegressor(optimizer=torch.optim.RMSprop, **FAST).fit(X, y)
+    assert reg.net_.optimizer_.defaults["foreach"] is True
+    # An optimizer without either argument gets none.
     reg = SculptRegressor(optimizer=torch.optim.LBFGS, weight_decay=0, **FAST)
     assert "foreach" not in reg.fit(X, y).net_.optimizer_.defaults
+
+
+def test_fused_support_is_tried_not_assumed():
+    # A device without the kernel (or without torch support at all) answers False.
+    assert _build.fused_supported(torch.optim.AdamW, "no-such-device", {}) is False
+    assert _build.fused_supported(torch.optim.AdamW, "cpu", {"differentiable": True}) is False
 
 
 def test_set_params_in_pipeline_routes_prefixed_params():
