@@ -20,31 +20,47 @@ __all__ = ["TensorData", "BatchIterator", "as_tensor"]
 
 
 class TensorData(Dataset):
-    """Features, targets and optional row weights as tensors of equal length.
+    """Features, targets, optional row weights and network weights, of equal length.
 
     Parameters
     ----------
     X : Tensor of shape (n, n_features)
     y : Tensor of shape (n, n_outputs)
     sample_weight : Tensor of shape (n,), optional
+        Row weights.
+    networks : Tensor of shape (n, n_networks), optional
+        For a pool of networks trained side by side (``n_networks > 1``):
+        in a training set, the weight of each row in each network's loss (0
+        where the network holds the row out); in a validation set, which
+        networks score each row (1) and which trained on it (0). None: every
+        network trains on (or scores) every row.
+
+    A batch is ``(X, (y, sample_weight, networks))``.
     """
 
-    def __init__(self, X: Tensor, y: Tensor, sample_weight: Tensor | None = None) -> None:
+    def __init__(
+        self, X: Tensor, y: Tensor, sample_weight: Tensor | None = None,
+        networks: Tensor | None = None,
+    ) -> None:
         self.X = X
         self.y = y
         self.sample_weight = sample_weight
+        self.networks = networks
 
     def __len__(self) -> int:
         return self.X.shape[0]
 
-    def __getitem__(self, index: int | slice | Tensor) -> tuple[Tensor, tuple[Tensor, Tensor | None]]:
+    def __getitem__(
+        self, index: int | slice | Tensor
+    ) -> tuple[Tensor, tuple[Tensor, Tensor | None, Tensor | None]]:
         w = None if self.sample_weight is None else self.sample_weight[index]
-        return self.X[index], (self.y[index], w)
+        nets = None if self.networks is None else self.networks[index]
+        return self.X[index], (self.y[index], w, nets)
 
     def subset(self, index: Tensor) -> TensorData:
         """The rows at ``index``, as a new :class:`TensorData`."""
-        w = None if self.sample_weight is None else self.sample_weight[index]
-        return TensorData(self.X[index], self.y[index], w)
+        X, (y, w, nets) = self[index]
+        return TensorData(X, y, w, nets)
 
 
 class BatchIterator:
@@ -78,7 +94,7 @@ class BatchIterator:
     def __len__(self) -> int:
         return -(-len(self.data) // self.batch_size)
 
-    def __iter__(self) -> Iterator[tuple[Tensor, tuple[Tensor, Tensor | None]]]:
+    def __iter__(self) -> Iterator[tuple[Tensor, tuple[Tensor, Tensor | None, Tensor | None]]]:
         n = len(self.data)
         if not self.shuffle:
             for start in range(0, n, self.batch_size):

@@ -41,13 +41,17 @@ def batch_mean(values: Tensor, weight: Tensor | None) -> Tensor:
     return (values * weight.reshape(-1, *([1] * (values.ndim - 1)))).mean()
 
 
-def predictive_mean_std(mu_k: Tensor, sigma_k: Tensor) -> tuple[Tensor, Tensor]:
+def predictive_mean_std(
+    mu_k: Tensor, sigma_k: Tensor, member_weight: Tensor | None = None
+) -> tuple[Tensor, Tensor]:
     """The moment-matched predictive distribution: the mixture's mean and total std.
 
-    ``total**2 = aleatoric**2 + epistemic**2`` over the members (axis 1); this is
-    what the validation loss, the risk calibration and ``predict_dist`` use.
+    ``total**2 = aleatoric**2 + epistemic**2`` over the members (axis 1),
+    mixed in proportion to ``member_weight`` (``(n, k, 1)``; equal weights when
+    None); this is what the validation loss, the risk calibration and
+    ``predict_dist`` use.
     """
-    mean, aleatoric, epistemic = mixture_moments(mu_k, sigma_k)
+    mean, aleatoric, epistemic = mixture_moments(mu_k, sigma_k, weights=member_weight)
     return mean, (aleatoric.square() + epistemic.square()).sqrt()
 
 
@@ -92,6 +96,10 @@ class SculptNet(NeuralNet):
     **kwargs
         Passed to :class:`skorch.NeuralNet`.
     """
+
+    #: The networks of a pool that still train (indices), set by the per-network early
+    #: stopping while it runs; None: every network (and any module that is no pool).
+    training_networks: list[int] | None = None
 
     def __init__(
         self,
@@ -154,6 +162,8 @@ class SculptNet(NeuralNet):
         for _, cb in self.callbacks_:
             if isinstance(cb, EarlyStopping) and getattr(cb, "misses_", 0) >= cb.patience:
                 return True
+            if getattr(cb, "all_stopped_", False):  # NetworkEarlyStopping
+                return True
         return False
 
     def get_dataset(self, X: Any, y: Any = None) -> TensorData:
@@ -166,38 +176,76 @@ class SculptNet(NeuralNet):
         return BatchIterator(dataset, batch_size, shuffle=training, generator=self.generator)
 
     def infer(self, x: Tensor, **fit_params: Any) -> tuple[Tensor, Tensor]:
-        """Every member's mean and std, each ``(n, k, n_outputs)`` (``k = 1``: a plain model)."""
+        """Every member's mean and std, each ``(n, k, n_outputs)`` (``k = 1``: a plain model).
+
+        In training mode, a pool runs only the networks in
+        :attr:`training_networks` (those that have not stopped), when set.
+        """
+        if self.training_networks is not None and self.module_.training:
+            fit_params = {**fit_params, "parts": self.training_networks}
         mu, sigma = self.module_(x, return_members=True, **fit_params)
         n, k = mu.shape[0], mu.shape[1]
         return mu.reshape(n, k, -1), sigma.reshape(n, k, -1)
 
+    def member_weights(
+        self, networks: Tensor | None, parts: list[int] | None = None
+    ) -> Tensor | None:
+        """Per-network weights ``(n, n_networks)`` as per-member ones ``(n, k, 1)``.
+
+        A pool's members are its networks' members in order
+        (:attr:`sculpt.Pool.part_sizes`); with ``parts``, only those networks'
+        columns and members (the ones still training). None stays None (every
+        member alike).
+        """
+        if networks is None:
+            return None
+        sizes = getattr(self.module_, "part_sizes", None)
+        if sizes is None or len(sizes) != networks.shape[1]:
+            raise RuntimeError(
+                f"Rows are weighted for {networks.shape[1]} networks, but the module is "
+                f"not a pool of that many (part_sizes={sizes})."
+            )
+        if parts is not None:
+            sizes = [sizes[i] for i in parts]
+            networks = networks[:, parts]
+        counts = torch.as_tensor(sizes, device=networks.device)
+        return torch.repeat_interleave(networks, counts, dim=1).unsqueeze(-1)
+
     def get_loss(
         self,
         y_pred: tuple[Tensor, Tensor],
-        y_true: tuple[Tensor, Tensor | None],
+        y_true: tuple[Tensor, Tensor | None, Tensor | None],
         X: Any = None,
         training: bool = False,
     ) -> Tensor:
         """The objective in training (each member on its own loss, averaged over members);
         out of training the NLL of the predictive distribution, the family with the
-        mixture's mean and total std (moment matching), as ``predict`` reports it."""
+        mixture's mean and total std (moment matching), as ``predict`` reports it.
+
+        With networks trained side by side (``y_true[2]``, see
+        :class:`~sculpt_sklearn._data.TensorData`), a member's training loss on a
+        row is weighted by its network's weight for the row (0 where the network
+        holds the row out), networks that have stopped (not in
+        :attr:`training_networks`) have no loss, and a validation row is scored by
+        the mixture of the networks that held it out only.
+        """
         mu_k, sigma_k = y_pred
-        y, weight = y_true
+        y, weight, networks = y_true
         distribution = self.module_.distribution
         if not training:
-            mean, total = predictive_mean_std(mu_k, sigma_k)
+            mean, total = predictive_mean_std(mu_k, sigma_k, self.member_weights(networks))
             return batch_mean(distribution.nll(y, mean, total), weight)
+        members = self.member_weights(networks, self.training_networks)
         y_k = y.unsqueeze(1).expand_as(mu_k)
-        loss = batch_mean(
-            objective_loss(
-                self.sculpt_loss, distribution, y_k, mu_k, sigma_k, beta=self.beta,
-                criterion=self._criterion,
-            ),
-            weight,
+        per_member = objective_loss(
+            self.sculpt_loss, distribution, y_k, mu_k, sigma_k, beta=self.beta,
+            criterion=self._criterion,
         )
         if self.criterion_weight:
-            loss = loss + self.criterion_weight * batch_mean(self._criterion(mu_k, y_k), weight)
-        return loss
+            per_member = per_member + self.criterion_weight * self._criterion(mu_k, y_k)
+        if members is not None:
+            per_member = per_member * members
+        return batch_mean(per_member, weight)
 
     def _criterion(self, prediction: Tensor, target: Tensor) -> Tensor:
         """The base criterion, element-wise (row weights apply to its output)."""

@@ -16,8 +16,8 @@ import torch
 
 from .sculpt.distributions import SculptDistribution
 
-__all__ = ["FORMAT", "check_module_kind", "describe_distribution", "fitted_state",
-           "read_params", "restore_fitted_attributes", "write_params"]
+__all__ = ["FORMAT", "check_module_kind", "check_saved_networks", "describe_distribution",
+           "fitted_state", "read_params", "restore_fitted_attributes", "write_params"]
 
 #: Version of the file layout.
 FORMAT = 2
@@ -87,6 +87,21 @@ def check_saved_arguments(saved: dict[str, Any], given: dict[str, Any]) -> None:
             "parameters contradict; create the estimator with the same parameters as the "
             "one that saved them."
         )
+
+
+def check_saved_networks(state: dict[str, Any], n_networks: int | str) -> int:
+    """The saved number of networks (1 in files written before it was saved).
+
+    Refuses an estimator whose ``n_networks`` names another number; ``"auto"``
+    takes the file's.
+    """
+    saved = int(state.get("n_networks", 1))
+    if n_networks != "auto" and int(n_networks) != saved:
+        raise ValueError(
+            f"The saved weights are those of {saved} network(s), but this estimator has "
+            f"n_networks={n_networks}; create it with n_networks={saved} (or 'auto')."
+        )
+    return saved
 
 
 def as_array(t: torch.Tensor) -> np.ndarray:
@@ -190,6 +205,7 @@ def fitted_state(est: Any) -> dict[str, Any]:
         "best_epoch": int(getattr(est, "best_epoch_", est.n_iter_)),
         "predict_dtype": est.predict_dtype_,
         "module_init": est._module_init,
+        "n_networks": int(est.n_networks_),
         "encoder": to_plain(est.preprocessor_) if est.module is None else None,
     }
 

@@ -18,11 +18,12 @@ from skorch.callbacks import EarlyStopping
 from ._data import TensorData, as_tensor
 from ._net import SculptNet, TrainingDiverged, predictive_mean_std
 from ._risk_scale import fit_risk_scale_rows
+from ._stopping import NetworkEarlyStopping
 from .sculpt.distributions import SculptDistribution
 
 __all__ = ["HoldOut", "fit_calibration_factor", "given_validation", "held_epoch",
-           "normalise_weights", "restore_after_divergence", "split_validation",
-           "stream_weight_unit", "training_and_validation"]
+           "network_weights", "normalise_weights", "restore_after_divergence",
+           "split_validation", "stream_weight_unit", "training_and_validation"]
 
 #: Fewest held-out rows with non-zero weight on which calibrate_risk fits its factor.
 MIN_CALIBRATION_ROWS = 20
@@ -96,9 +97,20 @@ def given_validation(
 
 
 def split_validation(
-    data: TensorData, fraction: float, seed: int
+    data: TensorData, fraction: float, seed: int, n_networks: int = 1
 ) -> tuple[TensorData, TensorData]:
-    """Hold out ``ceil(fraction * n)`` rows at random (seeded); weights renormalised per part."""
+    """Hold out ``ceil(fraction * n)`` rows at random (seeded); weights renormalised per part.
+
+    With ``n_networks > 1`` each network holds out its own rows, disjoint
+    from the others' as far as the rows allow (consecutive blocks of one
+    seeded permutation, wrapping around when ``n_networks`` blocks are more
+    than the rows): the training set is every row some network trains on,
+    with each network's weight per row in ``networks`` (0 on its own
+    hold-out, and normalised so that every network's weights, times the row
+    weights, have mean one over the set); the validation set is every
+    held-out row, with ``networks`` marking which networks held it out and
+    score it.
+    """
     n = len(data)
     n_valid = math.ceil(fraction * n)
     if n_valid < 1 or n - n_valid < 1:
@@ -107,28 +119,76 @@ def split_validation(
             "leaves no training or validation rows; pass more rows or set "
             "early_stopping=False."
         )
-    idx_train, idx_valid = train_test_split(np.arange(n), test_size=n_valid, random_state=seed)
-    train = data.subset(torch.as_tensor(idx_train, device=data.X.device))
-    valid = data.subset(torch.as_tensor(idx_valid, device=data.X.device))
+    if n_networks == 1:
+        idx_train, idx_valid = train_test_split(np.arange(n), test_size=n_valid,
+                                                random_state=seed)
+        held = None
+    else:
+        order = np.random.RandomState(seed).permutation(n)
+        held = np.zeros((n, n_networks), dtype=bool)
+        for p in range(n_networks):
+            held[order[(p * n_valid + np.arange(n_valid)) % n], p] = True
+        idx_train = np.flatnonzero(~held.all(axis=1))
+        idx_valid = np.flatnonzero(held.any(axis=1))
+    device = data.X.device
+    train = data.subset(torch.as_tensor(idx_train, device=device))
+    valid = data.subset(torch.as_tensor(idx_valid, device=device))
     train.sample_weight = normalise_weights(train.sample_weight, "training")
     valid.sample_weight = normalise_weights(valid.sample_weight, "validation")
+    if held is not None:
+        train.networks = network_weights(~held[idx_train], train.sample_weight, device)
+        valid.networks = torch.as_tensor(held[idx_valid], dtype=torch.float32, device=device)
+        if valid.sample_weight is not None:
+            scored = (valid.networks * valid.sample_weight[:, None]).sum(dim=0)
+            if not bool((scored > 0).all()):
+                p = int((scored > 0).logical_not().nonzero()[0, 0])
+                raise ValueError(
+                    f"Every validation row of network {p} has sample_weight 0, so it cannot "
+                    "stop early; give more rows a positive weight, set n_networks=1 or "
+                    "early_stopping=False."
+                )
     return train, valid
+
+
+def network_weights(
+    trains: np.ndarray, sample_weight: torch.Tensor | None, device: Any
+) -> torch.Tensor:
+    """Each network's weight per training row, ``(n, n_networks)``.
+
+    ``trains[i, p]`` says whether network ``p`` trains on row ``i``; its
+    column is scaled so that, times the row weights, its mean over the rows
+    is one: each network's batch loss then estimates the weighted mean loss
+    over its own rows (:func:`normalise_weights`).
+    """
+    weight = torch.as_tensor(trains, dtype=torch.float32, device=device)
+    rows = weight if sample_weight is None else weight * sample_weight[:, None]
+    totals = rows.sum(dim=0)
+    if not bool((totals > 0).all()):
+        p = int((totals > 0).logical_not().nonzero()[0, 0])
+        raise ValueError(
+            f"Every row network {p} trains on has sample_weight 0, so it has nothing to "
+            "fit on; give more rows a positive weight, or set n_networks=1."
+        )
+    return weight * (len(weight) / totals)
 
 
 def training_and_validation(
     data: TensorData, valid: TensorData | None, *, early_stopping: bool, fraction: float,
-    seed: int,
+    seed: int, n_networks: int = 1,
 ) -> tuple[TensorData, TensorData | None]:
     """The rows of one call of ``fit``: ``(train, valid)``.
 
     The validation rows given to ``fit`` (``valid``, from
     :func:`given_validation`) leave every row of ``data`` to training;
     otherwise early stopping holds out a random ``fraction``
-    (:func:`split_validation`), and without it nothing is held out. The
-    training weights are normalised to mean one in every case.
+    (:func:`split_validation`; one per network), and without it nothing is
+    held out. The training weights are normalised to mean one in every case.
+    Networks trained side by side share the given validation rows, or, with
+    nothing held out, train on every row: they then differ by their initial
+    weights alone.
     """
     if valid is None and early_stopping:
-        return split_validation(data, fraction, seed)
+        return split_validation(data, fraction, seed, n_networks)
     data.sample_weight = normalise_weights(data.sample_weight, "training")
     return data, valid
 
@@ -151,10 +211,10 @@ def stream_weight_unit(weight: torch.Tensor | None) -> float:
     return total / len(weight)
 
 
-def early_stopper(net: SculptNet) -> EarlyStopping | None:
-    """The net's early-stopping callback, if this call of fit uses one."""
+def early_stopper(net: SculptNet) -> EarlyStopping | NetworkEarlyStopping | None:
+    """The net's early-stopping callback (one for the pool of networks), if any."""
     for name, cb in net.callbacks_:
-        if name == "early_stopping" and isinstance(cb, EarlyStopping):
+        if name == "early_stopping" and isinstance(cb, (EarlyStopping, NetworkEarlyStopping)):
             return cb
     return None
 
@@ -176,18 +236,24 @@ def restore_after_divergence(net: SculptNet, exc: TrainingDiverged) -> int:
         When no earlier weights were kept (no early stopping).
     """
     stopper = early_stopper(net)
-    best = getattr(stopper, "best_model_weights_", None) if stopper else None
+    net.training_networks = None
     advice = (
         "Likely causes: a learning rate too high for this data, unscaled inputs "
         "(put a StandardScaler before the estimator) or extreme outliers in y. "
         "Lower lr, set max_grad_norm=1.0, or use loss='beta_nll'."
     )
-    if best is None:
+    if isinstance(stopper, NetworkEarlyStopping):
+        restored = stopper.restore_all(net)
+    else:
+        best = getattr(stopper, "best_model_weights_", None) if stopper else None
+        if best is not None:
+            net.module_.load_state_dict(best)
+        restored = best is not None
+    if not restored:
         raise ValueError(
             f"Training diverged: the {exc.name} became NaN or infinite at epoch "
             f"{exc.epoch}. {advice}"
         ) from exc
-    net.module_.load_state_dict(best)
     net.initialize_optimizer()
     warnings.warn(
         f"Training diverged at epoch {exc.epoch} ({exc.name} became non-finite); the "
@@ -219,6 +285,9 @@ def fit_calibration_factor(
 ) -> np.ndarray:
     """Maximum-likelihood factor of the total std on the held-out rows (ones if too few).
 
+    Networks trained side by side are scored on the rows each held out, by
+    their own mixture (out of fold), as the validation loss scores them.
+
     The estimator scales the aleatoric and the epistemic part by it alike, so
     the total is scaled by it and the law of total variance still holds.
     """
@@ -231,7 +300,8 @@ def fit_calibration_factor(
     module.eval()
     try:
         with torch.no_grad():
-            mean, std = predictive_mean_std(*net.infer(valid.X))
+            mean, std = predictive_mean_std(*net.infer(valid.X),
+                                            net.member_weights(valid.networks))
     finally:
         module.train(was_training)
     y, mean, std = (t.double().cpu().numpy() for t in (valid.y, mean, std))

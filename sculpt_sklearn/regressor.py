@@ -17,12 +17,12 @@ from torch import nn
 
 from ._build import (
     build_criterion,
-    build_module,
     build_net,
+    build_networks,
     check_loss_for_family,
     configure_net,
-    instantiate_module,
     optimizer_kwargs,
+    resolve_n_networks,
     resolve_schedule,
     tabm_module_kwargs,
     target_standardisation,
@@ -45,6 +45,7 @@ from ._persistence import (
     check_compatible,
     check_module_kind,
     check_saved_arguments,
+    check_saved_networks,
     describe_distribution,
     fitted_state,
     from_plain,
@@ -58,8 +59,10 @@ from ._predictions import check_confidence_levels as _check_confidence_levels
 from ._predictions import check_positive_target
 from ._predictions import check_quantile_levels as _check_quantile_levels
 from ._preprocess import TabularPreprocessor
+from ._stopping import NetworkEarlyStopping
 from ._training import (
     HoldOut,
+    early_stopper,
     fit_calibration_factor,
     given_validation,
     held_epoch,
@@ -69,6 +72,7 @@ from ._training import (
 )
 from .models import TabMModule
 from .sculpt.distributions import SculptDistribution, get_distribution
+from .sculpt.pool import Pool
 from .sculpt.wrapper import SculptModule
 
 __all__ = ["SculptRegressor"]
@@ -146,6 +150,20 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
     layer : str, default=None
         Name of the ``nn.Linear`` whose input feeds the risk head; default:
         the module's last ``nn.Linear``.
+    n_networks : int or "auto", default="auto"
+        Networks trained side by side, each built afresh from ``module``
+        with its own initial weights and risk head(s), and, with early
+        stopping on a random hold-out, each holding out its own
+        ``validation_fraction`` of the rows (disjoint where the rows allow)
+        and training on the rest. Early stopping and ``calibrate_risk`` score
+        every held-out row by the networks that held it out (out of fold);
+        the prediction is the mixture of all their members (a deep ensemble,
+        :class:`sculpt_sklearn.sculpt.Pool`), so their disagreement is part of
+        the epistemic uncertainty. Each network costs as much as one. With
+        ``X_val`` given, or without early stopping, every network trains on
+        every row. ``"auto"``: 2 for the built-in model on at most 2,000 rows,
+        else 1 (see "Defaults"). More than 1 needs ``module`` to be a class
+        (or None), not an instance.
     loss : {"nll", "beta_nll", "crps", "faithful", "sample"}, default="beta_nll"
         Training objective. ``"nll"``: negative log-likelihood.
         ``"beta_nll"``: NLL weighted by ``std ** (2 * beta)`` (Seitzer et
@@ -250,10 +268,13 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         categories, ``discrete_columns_`` the numeric ones also given as
         categories (``max_discrete_levels``), ``cat_cardinalities_`` the
         numbers of codes of both, in that order.
+    n_networks_ : int
+        The resolved ``n_networks``.
     net_ : skorch.NeuralNet
         The trained skorch net.
-    module_ : SculptModule
-        The trained torch module (``net_.module_``).
+    module_ : SculptModule or Pool
+        The trained torch module (``net_.module_``): the wrapped module, or
+        a :class:`~sculpt_sklearn.sculpt.Pool` of ``n_networks_`` of them.
     history_ : skorch.History
         Losses per epoch (``net_.history``).
     n_iter_ : int
@@ -270,10 +291,11 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
     -----
     **Defaults.** The ``"auto"`` values are one rule on the number of rows
     ``n`` passed to ``fit``, chosen on inner validation splits of the UCI
-    regression benchmark (``docs/benchmarks.md``). The built-in model: batch
-    32 up to 1,000 rows, 64 up to 5,000, 128 up to 10,000, 256 above (with 8
-    members instead of 16 there); ``lr=2e-3``; patience 32 epochs up to 500
-    rows, else 16; at most 300 epochs. A user's module or the MLP: batch 32
+    regression benchmark (``docs/benchmarks.md``). The built-in model: two
+    networks side by side up to 2,000 rows, one above; batch 32 up to 1,000
+    rows, 64 up to 5,000, 128 up to 10,000, 256 above (with 8 members
+    instead of 16 there); ``lr=2e-3``; patience 32 epochs up to 500 rows,
+    else 16; at most 300 epochs. A user's module or the MLP: batch 32
     and ``lr=3e-3`` up to 2,000 rows (else 64 and 1e-3); patience 50 and up to
     1,000 epochs below 1,000 rows (else 20 and 300). ``partial_fit`` uses the
     rule of the largest data. The resolved values are in :attr:`net_`
@@ -302,6 +324,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         "max_discrete_levels": [Interval(Integral, 0, None, closed="left")],
         "risk_hidden": [None, Interval(Integral, 1, None, closed="left")],
         "layer": [None, str],
+        "n_networks": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "loss": [StrOptions(set(OBJECTIVES))],
         "beta": [Interval(Real, 0, 1, closed="both")],
         "criterion": [None, type, nn.Module],
@@ -345,6 +368,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         max_discrete_levels: int = 16,
         risk_hidden: int | None = None,
         layer: str | None = None,
+        n_networks: int | str = "auto",
         loss: str = "beta_nll",
         beta: float = 0.5,
         criterion: type[nn.Module] | nn.Module | None = None,
@@ -378,6 +402,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         self.max_discrete_levels = max_discrete_levels
         self.risk_hidden = risk_hidden
         self.layer = layer
+        self.n_networks = n_networks
         self.loss = loss
         self.beta = beta
         self.criterion = criterion
@@ -417,7 +442,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
 
     # ------------------------------------------------------------- fitted views
     @property
-    def module_(self) -> SculptModule:
+    def module_(self) -> SculptModule | Pool:
         """The trained torch module (``net_.module_``)."""
         check_is_fitted(self, "net_")
         return self.net_.module_
@@ -577,6 +602,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
             train, valid = training_and_validation(
                 data, valid, early_stopping=self.early_stopping,
                 fraction=self.validation_fraction, seed=self._seed,
+                n_networks=self.n_networks_,
             )
 
         seed = self._seed_sequence.integers(2**31 - 1) if continuing else self._seed
@@ -638,8 +664,12 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         y_ndim: int,
         n_rows: int | None = None,
         module_init: dict[str, Any] | None = None,
+        n_networks: int | None = None,
     ) -> None:
         """Resolve the parameters and build a fresh net (module, optimizer, callbacks).
+
+        ``module_init`` and ``n_networks`` are a weights file's (``load_params``);
+        otherwise the built-in model's arguments and ``n_networks`` follow the rules.
 
         ``X`` is the (encoded) training input; the module runs once on its
         first two rows (in eval mode), which initialises lazy layers and checks
@@ -656,6 +686,9 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         self.risk_scale_ = np.ones(self.n_outputs_)
         self.__dict__.pop("_stream_weight_unit", None)
 
+        self.n_networks_ = resolve_n_networks(
+            self.n_networks if n_networks is None else n_networks, n_rows, self.module is None
+        )
         rng = check_random_state(self.random_state)
         self._seed = int(rng.randint(2**31 - 1))
         self._seed_sequence = np.random.default_rng(self._seed)
@@ -669,15 +702,12 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
                     X, self.preprocessor_.n_numeric_out_, self.preprocessor_.cat_cardinalities_,
                     n_rows, module_kwargs,
                 )
-            user_module = instantiate_module(
-                TabMModule if self.module is None else self.module, module_kwargs,
-                n_features=probe.shape[1], n_outputs=self.n_outputs_,
-            )
             # The built-in model's resolved arguments (the row rule's k, the bins, the
             # cardinalities) travel with save_params, so load_params rebuilds it alike.
             self._module_init = dict(module_kwargs) if self.module is None else {}
-            module = build_module(
-                user_module, distribution=self.distribution_, probe=probe,
+            module = build_networks(
+                TabMModule if self.module is None else self.module, module_kwargs,
+                self.n_networks_, distribution=self.distribution_, probe=probe,
                 n_outputs=self.n_outputs_, n_layers=self.n_layers, layer=self.layer,
                 risk_hidden=self.risk_hidden, loss=self.loss, min_risk=_MIN_RISK,
                 device=self.device,
@@ -708,6 +738,10 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
 
     def _train(self, train: TensorData, valid: TensorData | None, epochs: int) -> None:
         stopping = valid is not None and self.early_stopping
+        stopper = early_stopper(self.net_)
+        if isinstance(stopper, NetworkEarlyStopping):  # it scores the held-out rows itself
+            stopper.valid = valid
+            stopping = False
         self.net_.train_split = HoldOut(valid) if stopping else None
         epochs_before = len(self.net_.history)
         self.net_.interrupted_ = False
@@ -784,7 +818,8 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
             width = self.preprocessor_.n_numeric_out_ + len(self.preprocessor_.cat_cardinalities_)
         probe = np.zeros((2, width), dtype=np.float32)
         self._build(probe, as_array(state["y_loc"]), as_array(state["y_scale"]), state["y_ndim"],
-                    module_init=state["module_init"])
+                    module_init=state["module_init"],
+                    n_networks=check_saved_networks(state, self.n_networks))
         try:
             self.net_.module_.load_state_dict(state["module"])
         except RuntimeError as exc:

@@ -37,7 +37,9 @@ def test_raw_frame_with_nan_category_and_text_fits_and_predicts_without_warnings
         warnings.simplefilter("error")
         reg = SculptRegressor(**FAST).fit(frame, y)
         u = reg.predict_uncertainty(new)
-    assert isinstance(reg.module_.model, TabMModule)
+    # Two networks side by side on small data (n_networks="auto"), each a TabMModule.
+    assert reg.n_networks_ == 2
+    assert all(isinstance(part.model, TabMModule) for part in reg.module_.parts)
     assert reg.preprocessor_.categorical_columns_ == ["colour", "city"]
     assert all(np.isfinite(v).all() and v.shape == (50,) for v in u.values())
     np.testing.assert_array_equal(reg.feature_names_in_, frame.columns)
@@ -73,7 +75,7 @@ def test_epistemic_part_grows_far_from_the_training_data():
 
 def test_one_member_has_no_epistemic_part():
     frame, y = raw_frame(200, 0)
-    reg = SculptRegressor(module__k=1, **FAST).fit(frame, y)
+    reg = SculptRegressor(module__k=1, n_networks=1, **FAST).fit(frame, y)
     u = reg.predict_uncertainty(frame)
     np.testing.assert_array_equal(u.epistemic, 0.0)
     np.testing.assert_array_equal(u.total, u.aleatoric)
@@ -97,7 +99,7 @@ def test_large_data_rule_and_save_params_rebuild_the_same_ensemble(tmp_path):
     reg = SculptRegressor(module__k=3, max_epochs=2, random_state=0).fit(frame, y)
     reg.save_params(tmp_path / "w.pt")
     loaded = SculptRegressor(module__k=3).load_params(tmp_path / "w.pt")
-    assert loaded.module_.n_members == 3
+    assert loaded.module_.part_sizes == [3, 3]  # two networks of 3 members each
     np.testing.assert_array_equal(loaded.predict(frame), reg.predict(frame))
 
 

@@ -87,7 +87,8 @@ def test_default_estimator_predicts_mean_and_positive_risk(fitted, data):
     assert np.all(risk > 0) and np.all(np.isfinite(risk))
     assert fitted.n_features_in_ == X.shape[1]
     assert fitted.n_outputs_ == 1
-    assert isinstance(fitted.module_, sculpt.SculptModule)
+    # 400 rows: two TabM networks side by side (n_networks="auto"), 16 members each.
+    assert isinstance(fitted.module_, sculpt.Pool) and fitted.module_.part_sizes == [16, 16]
     assert fitted.module_ is fitted.net_.module_
     assert len(fitted.history_) == fitted.n_iter_ >= 1
 
@@ -215,9 +216,9 @@ def test_criterion_weight_adds_the_weighted_criterion_to_the_objective(data):
     zb = torch.as_tensor((y[:32, None] - reg.y_loc_) / reg.y_scale_, dtype=torch.float32)
     with torch.no_grad():
         mu, sigma = net.infer(xb)
-        with_term = net.get_loss((mu, sigma), (zb, None), training=True)
+        with_term = net.get_loss((mu, sigma), (zb, None, None), training=True)
         net.criterion_weight = 0.0
-        without = net.get_loss((mu, sigma), (zb, None), training=True)
+        without = net.get_loss((mu, sigma), (zb, None, None), training=True)
     by_hand = 2.5 * torch.mean((mu[:, 0] - zb) ** 2)
     torch.testing.assert_close(with_term - without, by_hand, rtol=1e-5, atol=1e-6)
 
@@ -409,8 +410,9 @@ def test_same_random_state_gives_identical_fits_and_keeps_global_rng(data):
 
 def test_early_stopping_restores_the_best_weights(data):
     X, y, _ = data
+    # One network, one hold-out (networks side by side: tests/test_networks.py).
     reg = SculptRegressor(max_epochs=200, n_iter_no_change=5, lr=1e-2, random_state=0,
-                          loss="nll", calibrate_risk=False).fit(X, y)
+                          loss="nll", calibrate_risk=False, n_networks=1).fit(X, y)
     valid = np.asarray(reg.history_[:, "valid_loss"])
     assert reg.n_iter_ < 200  # it stopped
     n_valid = math.ceil(0.1 * len(X))
@@ -432,10 +434,11 @@ def test_warm_start_and_partial_fit_continue_training(data):
     X, y, _ = data
     reg = SculptRegressor(max_epochs=3, early_stopping=False, warm_start=True, random_state=0)
     reg.fit(X, y)
-    first = reg.module_.state_dict()["risk_head.net.0.weight"].clone()
+    key = "parts.1.risk_head.net.0.weight"  # the second of two networks
+    first = reg.module_.state_dict()[key].clone()
     reg.fit(X, y)
     assert reg.n_iter_ == 6
-    assert not torch.equal(first, reg.module_.state_dict()["risk_head.net.0.weight"])
+    assert not torch.equal(first, reg.module_.state_dict()[key])
     streamed = SculptRegressor(random_state=0)
     for chunk in np.array_split(np.arange(len(X)), 4):
         streamed.partial_fit(X[chunk], y[chunk])
@@ -621,8 +624,8 @@ def test_continuing_on_another_device_is_refused(data):
 
 def test_calibrate_risk_is_the_likelihood_factor_on_held_out_rows(data):
     X, y, _ = data
-    raw = SculptRegressor(calibrate_risk=False, **FAST).fit(X, y)
-    reg = SculptRegressor(**FAST).fit(X, y)
+    raw = SculptRegressor(calibrate_risk=False, n_networks=1, **FAST).fit(X, y)
+    reg = SculptRegressor(n_networks=1, **FAST).fit(X, y)
     _, idx_valid = train_test_split(np.arange(len(X)), test_size=math.ceil(0.1 * len(X)),
                                     random_state=reg._seed)
     mean, std = raw.predict(X[idx_valid], return_std=True)
@@ -630,7 +633,7 @@ def test_calibrate_risk_is_the_likelihood_factor_on_held_out_rows(data):
     np.testing.assert_allclose(reg.risk_scale_, [factor], rtol=1e-4)
     np.testing.assert_allclose(reg.predict(X[:9], return_std=True)[1],
                                factor * raw.predict(X[:9], return_std=True)[1], rtol=1e-4)
-    few = SculptRegressor(**FAST).fit(X[:100], y[:100])  # 10 held-out rows: no factor
+    few = SculptRegressor(n_networks=1, **FAST).fit(X[:100], y[:100])  # 10 rows: no factor
     np.testing.assert_array_equal(few.risk_scale_, [1.0])
 
 

@@ -20,7 +20,7 @@ def test_zero_weight_validation_rows_are_refused_before_training():
     rng = np.random.default_rng(0)
     w = np.zeros(300)
     w[rng.choice(300, 5, replace=False)] = 1.0
-    reg = SculptRegressor(max_epochs=3, random_state=0)
+    reg = SculptRegressor(max_epochs=3, random_state=0, n_networks=1)  # one hold-out
     n_valid = math.ceil(0.1 * 300)
     # Pick a seed whose validation rows all have weight 0.
     for seed in range(50):
@@ -39,14 +39,14 @@ def test_zero_weight_validation_rows_are_refused_before_training():
 def test_few_nonzero_validation_weights_leave_the_risk_uncalibrated():
     w = np.ones(300)
     w[::2] = 0.0  # about 15 non-zero weights among the 30 validation rows: below 20
-    reg = SculptRegressor(max_epochs=5, random_state=0).fit(X, Y, sample_weight=w)
+    reg = SculptRegressor(max_epochs=5, random_state=0, n_networks=1).fit(X, Y, sample_weight=w)
     np.testing.assert_array_equal(reg.risk_scale_, [1.0])
 
 
 def test_validation_loss_is_the_weighted_mean_nll_of_the_validation_rows():
     w = np.random.default_rng(1).uniform(0.1, 5.0, size=300)
     reg = SculptRegressor(max_epochs=5, n_iter_no_change=100, loss="nll", calibrate_risk=False,
-                          random_state=0).fit(X, Y, sample_weight=w)
+                          random_state=0, n_networks=1).fit(X, Y, sample_weight=w)
     n_valid = math.ceil(0.1 * 300)
     _, idx = train_test_split(np.arange(300), test_size=n_valid, random_state=reg._seed)
     mean, std = reg.predict(X[idx], return_std=True)

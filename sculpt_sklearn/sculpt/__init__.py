@@ -12,7 +12,8 @@ family. A model whose output layer is an ensemble layer (TabM and other
 efficient ensembles, output ``(batch, k, out)``) gets one risk head per member;
 ``wrapped(x, return_members=True)`` gives the members' ``(mu_k, sigma_k)``, and
 :func:`mixture_moments` / :func:`mixture_nll` turn them into the mixture's
-aleatoric and epistemic parts and its exact NLL.
+aleatoric and epistemic parts and its exact NLL. :class:`Pool` puts several
+wrapped models side by side as one ensemble (a deep ensemble).
 
 For positive targets, :class:`LogNormal` and :class:`Gamma` keep the same
 parameterisation (``y_hat`` the mean, ``y_risk`` the standard deviation); the
@@ -29,6 +30,7 @@ from .distributions import (
     get_distribution,
 )
 from .mixture import mixture_moments, mixture_nll
+from .pool import Pool
 from .positive import Gamma, LogNormal
 from .wrapper import EnsembleRiskHead, RiskHead, SculptModule, Wrapper
 
@@ -37,6 +39,7 @@ __all__ = [
     "SculptModule",
     "RiskHead",
     "EnsembleRiskHead",
+    "Pool",
     "mixture_moments",
     "mixture_nll",
     "SculptDistribution",

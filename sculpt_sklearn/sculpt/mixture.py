@@ -1,4 +1,4 @@
-"""The equal-weight mixture of ensemble members: its moments and its exact NLL.
+"""The mixture of ensemble members: its moments and its exact NLL.
 
 Member ``j`` predicts ``(mu_j, sigma_j)`` (mean and standard deviation) of one
 family. The ensemble's predictive distribution is the equal-weight mixture
@@ -31,8 +31,10 @@ def _check_members(mu_k: Tensor, sigma_k: Tensor, dim: int) -> None:
         )
 
 
-def mixture_moments(mu_k: Tensor, sigma_k: Tensor, dim: int = 1) -> tuple[Tensor, Tensor, Tensor]:
-    """Mean, aleatoric std and epistemic std of an equal-weight mixture.
+def mixture_moments(
+    mu_k: Tensor, sigma_k: Tensor, dim: int = 1, weights: Tensor | None = None
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Mean, aleatoric std and epistemic std of a mixture of the members.
 
     Parameters
     ----------
@@ -42,16 +44,21 @@ def mixture_moments(mu_k: Tensor, sigma_k: Tensor, dim: int = 1) -> tuple[Tensor
         Members' standard deviations, the shape of ``mu_k``, positive.
     dim : int, default=1
         The member axis.
+    weights : Tensor, optional
+        Non-negative mixture weights of the members, broadcastable to
+        ``mu_k`` (e.g. ``(batch, k, 1)``: one mixture per row), normalised
+        along ``dim``; every row needs a positive weight. Default: equal
+        weights.
 
     Returns
     -------
     mean : Tensor
-        ``mean_k mu_k``; ``mu_k``'s shape without ``dim``.
+        ``sum_k w_k mu_k``; ``mu_k``'s shape without ``dim``.
     aleatoric : Tensor
-        ``sqrt(mean_k sigma_k**2)``.
+        ``sqrt(sum_k w_k sigma_k**2)``.
     epistemic : Tensor
-        The population standard deviation of the members' means,
-        ``sqrt(mean_k (mu_k - mean)**2)``; zero for one member, with a zero
+        The (weighted) population standard deviation of the members' means,
+        ``sqrt(sum_k w_k (mu_k - mean)**2)``; zero for one member, with a zero
         (not NaN) gradient there.
 
     Notes
@@ -60,9 +67,16 @@ def mixture_moments(mu_k: Tensor, sigma_k: Tensor, dim: int = 1) -> tuple[Tensor
     variance).
     """
     _check_members(mu_k, sigma_k, dim)
-    mean = mu_k.mean(dim=dim)
-    aleatoric = sigma_k.square().mean(dim=dim).sqrt()
-    var = (mu_k - mean.unsqueeze(dim)).square().mean(dim=dim)
+    if weights is None:
+        mean = mu_k.mean(dim=dim)
+        aleatoric = sigma_k.square().mean(dim=dim).sqrt()
+        var = (mu_k - mean.unsqueeze(dim)).square().mean(dim=dim)
+    else:
+        weights = torch.broadcast_to(weights, mu_k.shape)
+        weights = weights / weights.sum(dim=dim, keepdim=True)
+        mean = (weights * mu_k).sum(dim=dim)
+        aleatoric = (weights * sigma_k.square()).sum(dim=dim).sqrt()
+        var = (weights * (mu_k - mean.unsqueeze(dim)).square()).sum(dim=dim)
     # sqrt has an infinite derivative at 0 (e.g. one member): take it where var > 0 only.
     positive = var > 0
     epistemic = torch.where(positive, torch.where(positive, var, 1.0).sqrt(), 0.0)

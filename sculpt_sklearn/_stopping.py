@@ -1,0 +1,175 @@
+"""Early stopping of each network of a pool, on the validation rows it holds out.
+
+Networks trained side by side (``n_networks > 1``) learn at different speeds.
+One stopping rule for the pool would stop them all at a compromise epoch;
+:class:`NetworkEarlyStopping` gives each its own, as if each were fitted
+alone: after every epoch it scores each network on the rows that network
+held out, keeps its best weights, and once a network has not improved for
+``patience`` epochs, puts its best weights back and stops training it (the
+net leaves it out of the training loss and the forward pass). Training ends
+when every network has stopped.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any
+
+import torch
+from skorch.callbacks import Callback
+
+from ._data import TensorData
+from ._net import SculptNet, predictive_mean_std
+
+__all__ = ["NetworkEarlyStopping", "network_losses"]
+
+
+def _members(net: SculptNet, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every member's ``(mu, sigma)`` on ``X``: eval mode, no gradient, all networks."""
+    module = net.module_
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            return net.infer(X)
+    finally:
+        module.train(was_training)
+
+
+def network_losses(
+    net: SculptNet, valid: TensorData, members: tuple[torch.Tensor, torch.Tensor]
+) -> list[float]:
+    """Each network's validation NLL: its own mixture, on the rows it scores.
+
+    ``members`` is every member's ``(mu, sigma)`` on ``valid.X``. The rows a
+    network scores are those its column of ``valid.networks`` marks (all
+    rows when ``valid.networks`` is None): the weighted mean over them
+    (``valid.sample_weight``); ``inf`` for a network with no such row (or
+    only zero weights there).
+    """
+    mu, sigma = members
+    family = net.module_.distribution
+    losses = []
+    start = 0
+    for p, size in enumerate(net.module_.part_sizes):
+        rows = slice(None) if valid.networks is None else valid.networks[:, p] > 0
+        mean, total = predictive_mean_std(mu[rows, start:start + size],
+                                          sigma[rows, start:start + size])
+        nll = family.nll(valid.y[rows], mean, total).mean(dim=-1)  # per row
+        if valid.sample_weight is not None:
+            weight = valid.sample_weight[rows]
+            total_weight = float(weight.sum())
+            losses.append(float((weight * nll).sum()) / total_weight if total_weight > 0
+                          else math.inf)
+        else:
+            losses.append(float(nll.mean()) if nll.numel() else math.inf)
+        start += size
+    return losses
+
+
+class NetworkEarlyStopping(Callback):
+    """Stop each network of a :class:`~sculpt_sklearn.sculpt.Pool` on its own.
+
+    Parameters
+    ----------
+    patience : int
+        Epochs without an improvement of a network's validation NLL by more
+        than ``threshold`` after which it stops.
+    threshold : float
+        Smallest improvement that counts (absolute).
+
+    Attributes
+    ----------
+    valid : TensorData or None
+        The validation rows, set by the estimator before each call of fit.
+    best_losses_, best_epochs_, misses_ : list
+        Per network: its best validation NLL, the epoch of it (1-based, as in
+        the net's history; 0 before any), and the epochs since.
+    best_states_ : list of dict or None
+        Per network: a copy of its weights at its best epoch.
+    all_stopped_ : bool
+        Whether every network stopped (training then ends).
+
+    Notes
+    -----
+    Each epoch's history gets ``valid_loss`` (the NLL of every validation
+    row under the networks that scored it: out of fold; also as one batch of
+    ``valid_batch_size`` rows, as skorch records its validation pass) and,
+    per network, ``valid_loss_<p>``.
+    """
+
+    def __init__(self, patience: int, threshold: float) -> None:
+        self.patience = patience
+        self.threshold = threshold
+        self.valid: TensorData | None = None
+
+    def initialize(self) -> NetworkEarlyStopping:
+        self.best_losses_: list[float] = []
+        self.best_epochs_: list[int] = []
+        self.misses_: list[int] = []
+        self.best_states_: list[dict[str, torch.Tensor] | None] = []
+        self.all_stopped_ = False
+        return self
+
+    def on_train_begin(self, net: SculptNet, **kwargs: Any) -> None:
+        if self.valid is None:
+            raise RuntimeError("NetworkEarlyStopping needs its validation rows (valid).")
+        n = len(net.module_.part_sizes)
+        self.initialize()
+        self.best_losses_ = [math.inf] * n
+        self.best_epochs_ = [0] * n
+        self.misses_ = [0] * n
+        self.best_states_ = [None] * n
+        net.training_networks = list(range(n))
+
+    def on_epoch_end(self, net: SculptNet, **kwargs: Any) -> None:
+        members = _members(net, self.valid.X)
+        losses = network_losses(net, self.valid, members)
+        epoch = len(net.history)
+        pooled = float(net.get_loss(members, (self.valid.y, self.valid.sample_weight,
+                                              self.valid.networks), training=False))
+        # As skorch records a validation pass: one batch of every validation row.
+        net.history.new_batch()
+        net.history.record_batch("valid_loss", pooled)
+        net.history.record_batch("valid_batch_size", len(self.valid))
+        net.history.record("valid_loss", pooled)
+        for p, loss in enumerate(losses):
+            net.history.record(f"valid_loss_{p}", loss)
+        for p in list(net.training_networks):
+            if losses[p] < self.best_losses_[p] - self.threshold:
+                self.best_losses_[p] = losses[p]
+                self.best_epochs_[p] = epoch
+                self.misses_[p] = 0
+                self.best_states_[p] = copy.deepcopy(net.module_.parts[p].state_dict())
+            elif math.isfinite(losses[p]):
+                self.misses_[p] += 1
+            if self.misses_[p] >= self.patience:
+                self._restore(net, p)
+                net.training_networks.remove(p)
+        if not net.training_networks:
+            self.all_stopped_ = True
+            raise KeyboardInterrupt
+
+    def on_train_end(self, net: SculptNet, **kwargs: Any) -> None:
+        for p in net.training_networks or []:
+            self._restore(net, p)
+        net.training_networks = None
+        self.valid = None  # the rows are the estimator's, not the fitted model's
+
+    def restore_all(self, net: SculptNet) -> bool:
+        """Put every network's best weights back; False if a network has none yet."""
+        if any(state is None for state in self.best_states_):
+            return False
+        for p in range(len(self.best_states_)):
+            self._restore(net, p)
+        return True
+
+    @property
+    def best_epoch_(self) -> int:
+        """The latest of the networks' best epochs (0 before any)."""
+        return max(self.best_epochs_, default=0)
+
+    def _restore(self, net: SculptNet, p: int) -> None:
+        if self.best_states_[p] is not None:
+            net.module_.parts[p].load_state_dict(self.best_states_[p])
