@@ -99,8 +99,9 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
     columns are found from the dtype (see ``categorical_features``), a
     numeric column with few distinct values is also given as a category
     (``max_discrete_levels``), and a category unseen in ``fit`` is treated
-    as missing. Its members' spread is
-    the epistemic uncertainty (:meth:`predict_uncertainty`). A user's module
+    as missing. On up to 2,000 rows two such networks train side by side,
+    each on its own rows (``n_networks``). The members' spread is the
+    epistemic uncertainty (:meth:`predict_uncertainty`). A user's module
     (or :class:`sculpt_sklearn.MLP`) gets the numeric array it was given:
     scaling is then the user's job (a
     :class:`~sklearn.preprocessing.StandardScaler` in a

@@ -135,6 +135,19 @@ def test_validation_rows_are_scored_out_of_fold_by_the_networks_that_held_them_o
     assert own == pytest.approx(expected, rel=1e-5)
 
 
+def _held_out_members(reg, X, y):
+    """The validation rows a fit of an MLP pool held out (same seed, same split), and
+    every member's (mu, sigma) on them, in standardised units."""
+    z = (y - reg.y_loc_) / reg.y_scale_
+    rows = TensorData(torch.as_tensor(X, dtype=torch.float32),
+                      torch.as_tensor(z[:, None], dtype=torch.float32))
+    _, valid = split_validation(rows, reg.validation_fraction, reg._seed,
+                                n_networks=reg.n_networks_)
+    reg.module_.eval()
+    with torch.no_grad():
+        return valid, reg.net_.infer(valid.X)
+
+
 def test_each_network_stops_on_its_own_and_keeps_its_best_weights(data):
     X, y = data
     reg = SculptRegressor(n_networks=2, **{**MLP_FAST, "max_epochs": 200}).fit(X, y)
@@ -156,13 +169,7 @@ def test_each_network_stops_on_its_own_and_keeps_its_best_weights(data):
     assert reg.net_.training_networks is None and stopper.valid is None
     # The weights held are each network's best: its out-of-fold loss, recomputed on
     # the rows the fit held out (same seed, same split), is its best loss.
-    z = (y - reg.y_loc_) / reg.y_scale_
-    rows = TensorData(torch.as_tensor(X, dtype=torch.float32),
-                      torch.as_tensor(z[:, None], dtype=torch.float32))
-    _, valid = split_validation(rows, reg.validation_fraction, reg._seed, n_networks=2)
-    reg.module_.eval()
-    with torch.no_grad():
-        members = reg.net_.infer(valid.X)
+    valid, members = _held_out_members(reg, X, y)
     assert network_losses(reg.net_, valid, members) == pytest.approx(stopper.best_losses_,
                                                                      rel=1e-5)
 
@@ -219,13 +226,8 @@ def test_risk_is_calibrated_on_the_out_of_fold_rows_of_each_network(data):
     params = dict(n_networks=2, **MLP_FAST)
     raw = SculptRegressor(calibrate_risk=False, **params).fit(X, y)
     reg = SculptRegressor(**params).fit(X, y)  # the same training, then the factor
-    z = (y - raw.y_loc_) / raw.y_scale_
-    rows = TensorData(torch.as_tensor(X, dtype=torch.float32),
-                      torch.as_tensor(z[:, None], dtype=torch.float32))
-    _, valid = split_validation(rows, raw.validation_fraction, raw._seed, n_networks=2)
-    raw.module_.eval()
-    with torch.no_grad():
-        mu, sigma = (t.double().numpy()[:, :, 0] for t in raw.net_.infer(valid.X))
+    valid, members = _held_out_members(raw, X, y)
+    mu, sigma = (t.double().numpy()[:, :, 0] for t in members)
     # Each held-out row by its own network's (one-member) predictive, by hand.
     own = valid.networks.numpy().astype(bool)
     mean, std = mu[own], sigma[own]
