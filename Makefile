@@ -60,7 +60,8 @@ OLDEST_PY := $(OLDEST_VENV)/bin/python
 OLDEST_STAMP := $(OLDEST_VENV)/.sculpt-installed
 # The fast subset (what CI runs): the torch layer, the built-in model and its encoder,
 # the estimator's contract, weights, persistence, bad input, scikit-learn's checks,
-# the metrics, validation rows, the Pipeline verbs and the positive families; not the
+# the metrics, validation rows, the Pipeline verbs, the positive families, the dropout
+# layer and networks side by side (Pool, n_networks); not the
 # examples, plots, Dask, MAPIE or calibration studies.
 OLDEST_FAST_ARGS ?= tests/test_distributions.py tests/test_wrapper.py \
 	tests/test_wrapper_ensemble.py tests/test_models.py tests/test_preprocess.py \
@@ -68,7 +69,7 @@ OLDEST_FAST_ARGS ?= tests/test_distributions.py tests/test_wrapper.py \
 	tests/test_training_state.py tests/test_predict_and_params.py \
 	tests/test_sklearn_checks.py tests/test_readonly.py tests/test_metrics.py \
 	tests/test_package.py tests/test_validation_data.py tests/test_pipeline.py \
-	tests/test_positive.py
+	tests/test_positive.py tests/test_dropout.py tests/test_pool.py tests/test_networks.py
 
 $(OLDEST_STAMP): pyproject.toml Makefile $(OLDEST_CONSTRAINTS)
 	@test -x $(OLDEST_PY) || $(PYTHON) -m venv $(OLDEST_VENV)

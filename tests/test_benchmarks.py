@@ -92,3 +92,34 @@ def test_two_factors_recover_the_scales_that_generated_the_rows(holdout_study):
     std = np.sqrt(aleatoric**2 + epistemic**2)
     assert holdout_study.normal_metrics(y, unc.mean, std)["nll"] == pytest.approx(
         -stats.norm(0.0, std).logpdf(y).mean())
+
+
+@pytest.fixture(scope="module")
+def step_speed():
+    yield from _benchmark_module("step_speed")
+
+
+def test_step_speed_times_each_version_and_restores_the_dropout_layer(step_speed):
+    import torch
+
+    import sculpt_sklearn.models as models
+    from sculpt_sklearn._dropout import use_bit_dropout
+
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    y = X[:, 0] + 0.1 * np.random.default_rng(1).normal(size=40)
+    seen = []
+    keep = models.TabMModule.__init__
+
+    def spy(self, *args, **kwargs):  # which dropout layers each version builds
+        keep(self, *args, **kwargs)
+        seen.append({type(m).__name__ for m in self.modules() if isinstance(m, torch.nn.Dropout)})
+
+    models.TabMModule.__init__ = spy
+    try:
+        for config in step_speed.CONFIGS:
+            assert step_speed.fit_cpu_seconds(config, X, y, epochs=1, seed=0) > 0
+    finally:
+        models.TabMModule.__init__ = keep
+    # Two networks per fit on 40 rows; the first version keeps torch's nn.Dropout.
+    assert seen == [{"Dropout"}] * 2 + [{"BitDropout"}] * 4
+    assert models.use_bit_dropout is use_bit_dropout
