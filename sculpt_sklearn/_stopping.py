@@ -87,7 +87,8 @@ class NetworkEarlyStopping(Callback):
         Per network: its best validation NLL, the epoch of it (1-based, as in
         the net's history; 0 before any), and the epochs since.
     best_states_ : list of dict or None
-        Per network: a copy of its weights at its best epoch.
+        Per network: a copy of its weights at its best epoch, while training
+        runs (None afterwards: the network holds them).
     all_stopped_ : bool
         Whether every network stopped (training then ends).
 
@@ -155,7 +156,9 @@ class NetworkEarlyStopping(Callback):
         for p in net.training_networks or []:
             self._restore(net, p)
         net.training_networks = None
-        self.valid = None  # the rows are the estimator's, not the fitted model's
+        # Neither the rows nor the weight copies belong in the fitted model (its pickle).
+        self.valid = None
+        self.best_states_ = [None] * len(self.best_states_)
 
     def restore_all(self, net: SculptNet) -> bool:
         """Put every network's best weights back; False if a network has none yet."""
