@@ -97,7 +97,8 @@ class NetworkEarlyStopping(Callback):
     Each epoch's history gets ``valid_loss`` (the NLL of every validation
     row under the networks that scored it: out of fold; also as one batch of
     ``valid_batch_size`` rows, as skorch records its validation pass) and,
-    per network, ``valid_loss_<p>``.
+    per network, ``valid_loss_<p>``; ``train_loss`` is over the networks still
+    training, so it steps when one stops.
     """
 
     def __init__(self, patience: int, threshold: float) -> None:
