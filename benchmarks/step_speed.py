@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     from sklearn.preprocessing import StandardScaler
 
     from sculpt_sklearn import SculptRegressor
-    from sculpt_sklearn._build import tabm_schedule
+    from sculpt_sklearn._defaults import tabm_schedule
     from sculpt_sklearn._dropout import BitDropout
 
     torch.set_num_threads(1)

@@ -22,12 +22,10 @@ from ._build import (
     check_loss_for_family,
     configure_net,
     optimizer_kwargs,
-    resolve_n_networks,
-    resolve_schedule,
-    tabm_module_kwargs,
     target_standardisation,
 )
 from ._data import TensorData, as_tensor
+from ._defaults import resolve_n_networks, resolve_schedule, tabm_module_kwargs
 from ._device import check_device, rng_devices
 from ._input import (
     raw_table,

@@ -89,7 +89,7 @@ def test_other_embeddings(embeddings):
 
 
 def test_large_data_rule_and_save_params_rebuild_the_same_ensemble(tmp_path):
-    from sculpt_sklearn._build import tabm_module_kwargs
+    from sculpt_sklearn._defaults import tabm_module_kwargs
 
     x = np.random.default_rng(0).normal(size=(50, 2))
     assert tabm_module_kwargs(x, 2, [], 20000, {})["k"] == 8

@@ -12,8 +12,8 @@ from sklearn.utils._param_validation import InvalidParameterError
 from torch import nn
 
 from sculpt_sklearn import MLP, SculptRegressor, sculpt
-from sculpt_sklearn._build import POOLED_MAX_ROWS, resolve_n_networks
 from sculpt_sklearn._data import TensorData
+from sculpt_sklearn._defaults import POOLED_MAX_ROWS, resolve_n_networks
 from sculpt_sklearn._net import SculptNet
 from sculpt_sklearn._stopping import NetworkEarlyStopping, network_losses
 from sculpt_sklearn._training import split_validation

@@ -25,7 +25,7 @@ from skorch.callbacks import Callback
 from torch import nn
 
 from sculpt_sklearn import MLP, SculptRegressor, _build, sculpt
-from sculpt_sklearn._build import resolve_schedule
+from sculpt_sklearn._defaults import resolve_schedule
 from sculpt_sklearn.datasets import make_heteroscedastic
 
 FAST = dict(max_epochs=15, n_iter_no_change=5, random_state=0)

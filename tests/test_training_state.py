@@ -7,7 +7,7 @@ from skorch.callbacks import Callback
 from torch import nn
 
 from sculpt_sklearn import MLP, SculptRegressor
-from sculpt_sklearn._build import resolve_schedule
+from sculpt_sklearn._defaults import resolve_schedule
 from sculpt_sklearn.datasets import make_heteroscedastic
 
 X, Y, _ = make_heteroscedastic(n_samples=300, random_state=0)
