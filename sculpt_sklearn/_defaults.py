@@ -62,7 +62,7 @@ def resolve_schedule(
 
 
 #: The "auto" rule of n_networks: the built-in model trains two networks side by side
-#: on up to this many rows (the seventh study round, docs/benchmarks.md).
+#: on up to this many rows (the eighth study round, docs/benchmarks.md).
 POOLED_MAX_ROWS = 2000
 
 
@@ -73,7 +73,7 @@ def resolve_n_networks(n_networks: int | str, n_rows: int | None, default_model:
     rows and 1 otherwise (a user's module or the MLP, larger data, a
     ``partial_fit`` stream). On the small UCI sets two networks, each
     holding out its own rows, gave a lower inner-validation NLL on all four
-    sets at twice the compute; on larger data one network sees enough rows
+    sets at about twice the compute; on larger data one network sees enough rows
     and the second costs as much as the first.
     """
     if n_networks != "auto":

@@ -3,7 +3,7 @@
 ``torch.nn.Dropout`` draws one Bernoulli variate per element, and on the CPU
 that generator is slow: in the built-in TabM (k=16, ``d_block=128``, batch 32)
 its two dropout layers took about a fifth of a training step, more than the
-matrix products of a block (``benchmarks/dropout_speed.py``). :class:`BitDropout`
+matrix products of a block (``benchmarks/step_speed.py``). :class:`BitDropout`
 draws one 64-bit random integer per four elements instead and compares each
 16-bit quarter with a threshold: the same layer, up to ``p`` being rounded to a
 multiple of ``1 / 65536``, with the mask from the same seeded generator. On any

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._tensor import evaluating
 from .sculpt.mixture import mixture_moments
 
 __all__ = ["member_moments", "mixture_prediction", "resolve_predict_dtype"]
@@ -51,17 +52,13 @@ def resolve_predict_dtype(module: nn.Module, probe: np.ndarray, requested: str) 
         return requested
     if device.type == "mps":  # no float64 on Apple GPUs
         return "float32"
-    was_training = module.training
-    module.eval()
     try:
-        with torch.no_grad():
+        with evaluating(module):
             x = torch.tensor(probe, dtype=torch.float64, device=device)
             mu, sigma = _run(module, _state(module, torch.float64), x)
         ok = mu.dtype == torch.float64 and sigma.dtype == torch.float64
     except (RuntimeError, TypeError):
         ok = False
-    finally:
-        module.train(was_training)
     return "float64" if ok else "float32"
 
 
@@ -70,25 +67,20 @@ def _batches(module: nn.Module, X: np.ndarray, dtype_name: str) -> Iterator[tupl
     device = next(module.parameters()).device
     dtype = _DTYPES[dtype_name]
     state = _state(module, dtype)
-    was_training = module.training
-    module.eval()
-    try:
-        with torch.no_grad():
-            for start in range(0, X.shape[0], PREDICT_BATCH):
-                stop = min(start + PREDICT_BATCH, X.shape[0])
-                xb = torch.tensor(X[start:stop], dtype=dtype, device=device)
-                try:
-                    mu, sigma = _run(module, state, xb)
-                except RuntimeError as exc:
-                    if dtype_name == "float64" and "dtype" in str(exc).lower():
-                        raise ValueError(
-                            f"The module cannot run in float64 at predict time ({exc}); "
-                            "set predict_dtype='float32' (or 'auto')."
-                        ) from exc
-                    raise
-                yield start, stop, mu, sigma
-    finally:
-        module.train(was_training)
+    with evaluating(module):
+        for start in range(0, X.shape[0], PREDICT_BATCH):
+            stop = min(start + PREDICT_BATCH, X.shape[0])
+            xb = torch.tensor(X[start:stop], dtype=dtype, device=device)
+            try:
+                mu, sigma = _run(module, state, xb)
+            except RuntimeError as exc:
+                if dtype_name == "float64" and "dtype" in str(exc).lower():
+                    raise ValueError(
+                        f"The module cannot run in float64 at predict time ({exc}); "
+                        "set predict_dtype='float32' (or 'auto')."
+                    ) from exc
+                raise
+            yield start, stop, mu, sigma
 
 
 def mixture_prediction(

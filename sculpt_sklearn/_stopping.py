@@ -21,20 +21,9 @@ from skorch.callbacks import Callback
 
 from ._data import TensorData
 from ._net import SculptNet, predictive_mean_std
+from ._tensor import evaluating
 
 __all__ = ["NetworkEarlyStopping", "network_losses"]
-
-
-def _members(net: SculptNet, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Every member's ``(mu, sigma)`` on ``X``: eval mode, no gradient, all networks."""
-    module = net.module_
-    was_training = module.training
-    module.eval()
-    try:
-        with torch.no_grad():
-            return net.infer(X)
-    finally:
-        module.train(was_training)
 
 
 def network_losses(
@@ -126,7 +115,8 @@ class NetworkEarlyStopping(Callback):
         net.training_networks = list(range(n))
 
     def on_epoch_end(self, net: SculptNet, **kwargs: Any) -> None:
-        members = _members(net, self.valid.X)
+        with evaluating(net.module_):  # every network, stopped or not
+            members = net.infer(self.valid.X)
         losses = network_losses(net, self.valid, members)
         epoch = len(net.history)
         pooled = float(net.get_loss(members, (self.valid.y, self.valid.sample_weight,

@@ -1,14 +1,17 @@
-"""One way from user arrays to tensors, without PyTorch's read-only warning."""
+"""One way from user arrays to tensors (without PyTorch's read-only warning), and
+one way to run a module for inference without leaving a trace on it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["as_tensor"]
+__all__ = ["as_tensor", "evaluating"]
 
 
 def as_tensor(
@@ -42,3 +45,20 @@ def as_tensor(
         # A writable C-ordered copy: also what torch needs for negative strides.
         array = np.array(array, order="C", copy=True)
     return torch.as_tensor(array, dtype=dtype, device=device)
+
+
+@contextmanager
+def evaluating(module: torch.nn.Module) -> Iterator[None]:
+    """Run ``module`` in eval mode without gradients; its mode is restored afterwards.
+
+    Eval mode and ``no_grad`` leave no trace: BatchNorm's running statistics
+    and dropout's random draws are untouched, and a module that was training
+    goes on training (also when the body raises).
+    """
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            yield
+    finally:
+        module.train(was_training)

@@ -19,6 +19,7 @@ from ._data import TensorData, as_tensor
 from ._net import SculptNet, TrainingDiverged, predictive_mean_std
 from ._risk_scale import fit_risk_scale_rows
 from ._stopping import NetworkEarlyStopping
+from ._tensor import evaluating
 from .sculpt.distributions import SculptDistribution
 
 __all__ = ["HoldOut", "fit_calibration_factor", "given_validation", "held_epoch",
@@ -139,9 +140,8 @@ def split_validation(
         train.networks = network_weights(~held[idx_train], train.sample_weight, device)
         valid.networks = torch.as_tensor(held[idx_valid], dtype=torch.float32, device=device)
         if valid.sample_weight is not None:
-            scored = (valid.networks * valid.sample_weight[:, None]).sum(dim=0)
-            if not bool((scored > 0).all()):
-                p = int((scored > 0).logical_not().nonzero()[0, 0])
+            p = _network_without_weight(valid.networks * valid.sample_weight[:, None])
+            if p is not None:
                 raise ValueError(
                     f"Every validation row of network {p} has sample_weight 0, so it cannot "
                     "stop early; give more rows a positive weight, set n_networks=1 or "
@@ -162,14 +162,19 @@ def network_weights(
     """
     weight = torch.as_tensor(trains, dtype=torch.float32, device=device)
     rows = weight if sample_weight is None else weight * sample_weight[:, None]
-    totals = rows.sum(dim=0)
-    if not bool((totals > 0).all()):
-        p = int((totals > 0).logical_not().nonzero()[0, 0])
+    p = _network_without_weight(rows)
+    if p is not None:
         raise ValueError(
             f"Every row network {p} trains on has sample_weight 0, so it has nothing to "
             "fit on; give more rows a positive weight, or set n_networks=1."
         )
-    return weight * (len(weight) / totals)
+    return weight * (len(weight) / rows.sum(dim=0))
+
+
+def _network_without_weight(rows: torch.Tensor) -> int | None:
+    """The first network (column of ``rows``, weights per row) whose weights are all 0."""
+    empty = (rows.sum(dim=0) > 0).logical_not().nonzero()
+    return int(empty[0, 0]) if len(empty) else None
 
 
 def training_and_validation(
@@ -295,14 +300,7 @@ def fit_calibration_factor(
     n_used = len(valid) if weight is None else int(np.count_nonzero(weight))
     if n_used < MIN_CALIBRATION_ROWS:
         return np.ones(n_outputs)
-    module = net.module_
-    was_training = module.training
-    module.eval()
-    try:
-        with torch.no_grad():
-            mean, std = predictive_mean_std(*net.infer(valid.X),
-                                            net.member_weights(valid.networks))
-    finally:
-        module.train(was_training)
+    with evaluating(net.module_):
+        mean, std = predictive_mean_std(*net.infer(valid.X), net.member_weights(valid.networks))
     y, mean, std = (t.double().cpu().numpy() for t in (valid.y, mean, std))
     return fit_risk_scale_rows(y, mean, std, weight, distribution)

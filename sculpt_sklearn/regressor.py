@@ -21,7 +21,6 @@ from ._build import (
     build_networks,
     check_loss_for_family,
     configure_net,
-    optimizer_kwargs,
     target_standardisation,
 )
 from ._data import TensorData, as_tensor
@@ -37,6 +36,7 @@ from ._input import (
 )
 from ._net import TrainingDiverged
 from ._objectives import OBJECTIVES
+from ._optimizer import optimizer_kwargs
 from ._params import PrefixedParamsMixin, split_prefixed
 from ._persistence import (
     as_array,

@@ -220,6 +220,13 @@ def test_n_networks_is_a_parameter_and_given_rows_train_every_network(data):
     assert clone(reg).get_params()["n_networks"] == 3
     fitted = copy.deepcopy(reg).fit(X[:200], y[:200], X_val=X[200:], y_val=y[200:])
     assert fitted.module_.part_sizes == [1, 1, 1]
+    # Every row of X trains (no hold-out), and every network is scored on all of X_val.
+    for epoch in fitted.history_:
+        batches = epoch["batches"]
+        assert sum(b.get("train_batch_size", 0) for b in batches) == 200
+        assert sum(b.get("valid_batch_size", 0) for b in batches) == 40
+    stopper = dict(fitted.net_.callbacks_)["early_stopping"]
+    assert len(stopper.best_losses_) == 3
     assert np.all(np.isfinite(fitted.predict(X)))
 
 

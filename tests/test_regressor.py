@@ -24,7 +24,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from skorch.callbacks import Callback
 from torch import nn
 
-from sculpt_sklearn import MLP, SculptRegressor, _build, sculpt
+from sculpt_sklearn import MLP, SculptRegressor, _optimizer, sculpt
 from sculpt_sklearn._defaults import resolve_schedule
 from sculpt_sklearn.datasets import make_heteroscedastic
 
@@ -253,7 +253,7 @@ def test_optimizer_runs_one_kernel_per_update_unless_the_user_says_otherwise(dat
     X, y, _ = data
     reg = SculptRegressor(**FAST).fit(X, y)
     defaults = reg.net_.optimizer_.defaults
-    fused_on_cpu = _build.fused_supported(torch.optim.AdamW, "cpu", {"weight_decay": 0.0})
+    fused_on_cpu = _optimizer.fused_supported(torch.optim.AdamW, "cpu", {"weight_decay": 0.0})
     assert defaults.get("fused") is (True if fused_on_cpu else None)
     assert defaults.get("foreach") is (None if fused_on_cpu else True)
     # The user's choice wins, and one of the two is never set beside the other.
@@ -273,8 +273,8 @@ def test_optimizer_runs_one_kernel_per_update_unless_the_user_says_otherwise(dat
 
 def test_fused_support_is_tried_not_assumed():
     # A device without the kernel (or without torch support at all) answers False.
-    assert _build.fused_supported(torch.optim.AdamW, "no-such-device", {}) is False
-    assert _build.fused_supported(torch.optim.AdamW, "cpu", {"differentiable": True}) is False
+    assert _optimizer.fused_supported(torch.optim.AdamW, "no-such-device", {}) is False
+    assert _optimizer.fused_supported(torch.optim.AdamW, "cpu", {"differentiable": True}) is False
 
 
 def test_set_params_in_pipeline_routes_prefixed_params():

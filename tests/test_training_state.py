@@ -106,3 +106,23 @@ def test_partial_fit_auto_schedule_does_not_depend_on_the_first_chunk_size(modul
     assert (small_first.net_.batch_size, small_first.net_.lr) == (rule["batch_size"], rule["lr"])
     explicit = SculptRegressor(module, batch_size=16, lr=5e-3, random_state=0).partial_fit(X, Y)
     assert (explicit.net_.batch_size, explicit.net_.lr) == (16, 5e-3)
+
+
+def test_evaluating_runs_without_gradient_in_eval_mode_and_restores_the_mode():
+    from sculpt_sklearn._tensor import evaluating
+
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Dropout(0.5))
+    model.train()
+    with evaluating(model):
+        assert not model.training and not model[1].training
+        assert not torch.is_grad_enabled()
+        out = model(torch.randn(5, 3))
+    assert model.training and model[2].training and torch.is_grad_enabled()
+    assert not out.requires_grad
+    with pytest.raises(RuntimeError, match="inside"), evaluating(model):  # also on errors
+        raise RuntimeError("inside")
+    assert model.training
+    model.eval()
+    with evaluating(model):
+        pass
+    assert not model.training  # a module in eval mode stays there
