@@ -123,3 +123,47 @@ def test_step_speed_times_each_version_and_restores_the_dropout_layer(step_speed
     # Two networks per fit on 40 rows; the first version keeps torch's nn.Dropout.
     assert seen == [{"Dropout"}] * 2 + [{"BitDropout"}] * 4
     assert models.use_bit_dropout is use_bit_dropout
+
+
+@pytest.fixture(scope="module")
+def weight_average_study():
+    yield from _benchmark_module("weight_average_study")
+
+
+def test_weight_average_moves_training_networks_and_stands_in_at_epoch_end(
+    weight_average_study,
+):
+    """The study's averages: an EMA of each training network, swapped in for validation."""
+    import torch
+
+    from sculpt_sklearn import SculptRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 3)).astype(np.float32)
+    y = X[:, 0] + 0.1 * rng.normal(size=64)
+    net = SculptRegressor(n_networks=2, max_epochs=1, random_state=0).fit(X, y).net_
+    callback = weight_average_study.weight_average(horizon=2.0)
+    callback.on_train_begin(net, X=X)
+    # 64 rows in batches of the default's size: the rate is 1 / (2 epochs of steps).
+    assert callback.rate == pytest.approx(1 / (2 * -(-64 // net.batch_size)))
+    start = [[p.detach().clone() for p in part.parameters()] for part in net.module_.parts]
+    with torch.no_grad():
+        for part in net.module_.parts:
+            for p in part.parameters():
+                p.add_(1.0)
+    net.training_networks = [1]  # network 0 has stopped: its average must not move
+    callback.on_batch_end(net, training=True)
+    for a, s in zip(callback.averages[0], start[0], strict=True):
+        torch.testing.assert_close(a, s)
+    for a, s in zip(callback.averages[1], start[1], strict=True):
+        torch.testing.assert_close(a, s + callback.rate)
+    callback.on_batch_end(net, training=False)  # validation batches do not count
+    for a, s in zip(callback.averages[1], start[1], strict=True):
+        torch.testing.assert_close(a, s + callback.rate)
+    callback.on_epoch_end(net)  # the averages stand in for validation and the best copy
+    for p, s in zip(net.module_.parts[1].parameters(), start[1], strict=True):
+        torch.testing.assert_close(p.detach(), s + callback.rate)
+    callback.on_epoch_begin(net)  # training goes on from the raw weights
+    for p, s in zip(net.module_.parts[1].parameters(), start[1], strict=True):
+        torch.testing.assert_close(p.detach(), s + 1.0)
+    net.training_networks = None
