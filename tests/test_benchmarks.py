@@ -167,3 +167,27 @@ def test_weight_average_moves_training_networks_and_stands_in_at_epoch_end(
     for p, s in zip(net.module_.parts[1].parameters(), start[1], strict=True):
         torch.testing.assert_close(p.detach(), s + 1.0)
     net.training_networks = None
+
+
+@pytest.fixture(scope="module")
+def pool_variance_study():
+    yield from _benchmark_module("pool_variance_study")
+
+
+def test_pool_parts_rebuild_the_estimators_total_by_the_law_of_total_variance(
+    pool_variance_study,
+):
+    """Within variance plus the networks' disagreement, scaled, is predict's total std."""
+    from sculpt_sklearn import SculptRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3)).astype(np.float32)
+    y = 3.0 * X[:, 0] + 5.0 + rng.normal(size=80)
+    reg = SculptRegressor(n_networks=2, max_epochs=3, random_state=0).fit(X, y)
+    parts = pool_variance_study.pooled_parts(reg, X)
+    unc = reg.predict_uncertainty(X)
+    c = reg.risk_scale_[0]
+    np.testing.assert_allclose(parts["mean"], unc.mean, rtol=1e-5)
+    np.testing.assert_allclose(c * np.sqrt(parts["A"]), unc.aleatoric, rtol=1e-4)
+    np.testing.assert_allclose(c * np.sqrt(parts["W"] + parts["D"]), unc.total, rtol=1e-4)
+    assert np.all(parts["D"] > 0)  # two networks with their own weights disagree
