@@ -24,7 +24,12 @@ from ._build import (
     target_standardisation,
 )
 from ._data import TensorData, as_tensor
-from ._defaults import resolve_n_networks, resolve_schedule, tabm_module_kwargs
+from ._defaults import (
+    resolve_distribution,
+    resolve_n_networks,
+    resolve_schedule,
+    tabm_module_kwargs,
+)
 from ._device import check_device, rng_devices
 from ._input import (
     raw_table,
@@ -69,7 +74,7 @@ from ._training import (
     training_and_validation,
 )
 from .models import TabMModule
-from .sculpt.distributions import SculptDistribution, get_distribution
+from .sculpt.distributions import SculptDistribution
 from .sculpt.pool import Pool
 from .sculpt.wrapper import SculptModule
 
@@ -129,10 +134,14 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         as a category (one-hot), so it can fit a level of its own for each
         value, as a tree does, and still places a value unseen in ``fit``
         by its number. 0 turns this off. Only used with ``module=None``.
-    distribution : {"normal", "laplace", "studentt", "lognormal", "gamma"} or sculpt class, \
-            default="normal"
+    distribution : {"auto", "normal", "laplace", "studentt", "lognormal", "gamma"} or \
+            sculpt class, default="auto"
         The output family (e.g. ``sculpt.StudentT.with_df(3)``); names in
-        any case (``"Normal"``). ``"lognormal"`` and ``"gamma"`` are for
+        any case (``"Normal"``). ``"auto"``: Student-t with 5 degrees of
+        freedom for the built-in model (its residuals are heavier-tailed
+        than a Normal's on the benchmark; the inner-validation study in
+        ``docs/benchmarks.md``), Normal for a user's module and ``MLP``;
+        ``distribution_`` holds the family used. ``"lognormal"`` and ``"gamma"`` are for
         positive targets (every ``y > 0``, checked): the mean goes through a
         softplus link, the target is scaled by its geometric mean and never
         shifted, and intervals never go below 0; risk is still the
@@ -361,7 +370,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         self,
         module: type[nn.Module] | nn.Module | None = None,
         *,
-        distribution: str | type[SculptDistribution] = "normal",
+        distribution: str | type[SculptDistribution] = "auto",
         n_layers: int | str = "auto",
         categorical_features: Any = "from_dtype",
         max_discrete_levels: int = 16,
@@ -552,7 +561,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         X, y = self._validate_fit_input(X, y, reset=not continuing,
                                         min_samples=1 if incremental else 2)
         y2d = target_2d(y)
-        family = self.distribution_ if continuing else get_distribution(self.distribution)
+        family = self.distribution_ if continuing else resolve_distribution(self.distribution, self.module is None)
         check_positive_target(y2d, family, "y")
         sample_weight = validate_sample_weight(sample_weight, X)
         given = validate_validation_data(self, *validation, n_outputs=y2d.shape[1])
@@ -676,7 +685,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         """
         probe = X[:2]
         groups = split_prefixed(self._prefixed_params, sorted(self._parameter_constraints))
-        self.distribution_ = get_distribution(self.distribution)
+        self.distribution_ = resolve_distribution(self.distribution, self.module is None)
         check_loss_for_family(self.loss, self.distribution_)
         self.n_outputs_ = len(y_loc)
         self._y_1d = y_ndim == 1
@@ -808,9 +817,9 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         self._validate_params()
         check_device(self.device)
         state = read_params(f)
-        check_compatible(state, describe_distribution(get_distribution(self.distribution)),
-                         self.loss)
         check_module_kind(state, self.module)
+        family = resolve_distribution(self.distribution, self.module is None)
+        check_compatible(state, describe_distribution(family), self.loss)
         width = state["n_features_in"]
         if self.module is None:
             self.preprocessor_ = from_plain(state["encoder"])

@@ -128,3 +128,40 @@ def test_bad_max_discrete_levels_is_refused_by_fit():
     frame, y = raw_frame(50, 0)
     with pytest.raises(ValueError, match="max_discrete_levels"):
         SculptRegressor(max_discrete_levels=-1, **FAST).fit(frame, y)
+
+
+def test_auto_family_is_student_t_for_the_built_in_model_and_normal_for_a_users_module():
+    from sklearn.base import clone
+
+    from sculpt_sklearn import MLP, sculpt
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = X[:, 0] + 0.3 * rng.standard_t(3, size=60)
+    assert SculptRegressor().get_params()["distribution"] == "auto"
+    default = SculptRegressor(max_epochs=2, random_state=0).fit(X, y)
+    assert default.distribution_ is sculpt.StudentT and default.distribution_.df == 5
+    assert clone(default).get_params()["distribution"] == "auto"  # resolved at fit only
+    shouted = SculptRegressor(distribution="AUTO", max_epochs=2, random_state=0).fit(X, y)
+    assert shouted.distribution_ is sculpt.StudentT
+    assert SculptRegressor(MLP, max_epochs=2, random_state=0).fit(X, y).distribution_ \
+        is sculpt.Normal
+    chosen = SculptRegressor(distribution="normal", max_epochs=2, random_state=0).fit(X, y)
+    assert chosen.distribution_ is sculpt.Normal
+    mean, std = default.predict(X[:5], return_std=True)
+    dist = default.predict_dist(X[:5])
+    assert dist.dist.name == "t"
+    np.testing.assert_allclose(dist.std(), std, rtol=1e-12)
+    np.testing.assert_allclose(dist.mean(), mean, rtol=1e-12)
+
+
+def test_weights_of_the_auto_family_are_refused_by_a_normal_estimator(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = X[:, 0] + 0.3 * rng.normal(size=60)
+    path = tmp_path / "weights.pt"
+    SculptRegressor(max_epochs=2, random_state=0).fit(X, y).save_params(path)
+    with pytest.raises(ValueError, match="distribution='studentt'"):
+        SculptRegressor(distribution="normal").load_params(path)
+    loaded = SculptRegressor(distribution="studentt").load_params(path)  # "auto" named
+    assert loaded.predict(X[:3]).shape == (3,)

@@ -124,7 +124,10 @@ def test_predict_dist_interval_and_sample_agree(fitted, data):
     np.testing.assert_allclose(dist.mean(), mean, rtol=1e-12)
     np.testing.assert_allclose(dist.std(), std, rtol=1e-12)
     lower, upper = fitted.predict_interval(X, confidence_level=0.9)
-    z = stats.norm.ppf(0.95)
+    # The built-in model's "auto" family: Student-t, 5 degrees of freedom, whose
+    # std is scale * sqrt(5 / 3), so the scale is std * sqrt(3 / 5).
+    assert fitted.distribution_ is sculpt.StudentT
+    z = stats.t.ppf(0.95, df=5) * math.sqrt(3 / 5)
     np.testing.assert_allclose(lower, mean - z * std, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(upper, mean + z * std, rtol=1e-9, atol=1e-12)
     l50, u50 = fitted.predict_interval(X, confidence_level=0.5)
@@ -412,6 +415,7 @@ def test_early_stopping_restores_the_best_weights(data):
     X, y, _ = data
     # One network, one hold-out (networks side by side: tests/test_networks.py).
     reg = SculptRegressor(max_epochs=200, n_iter_no_change=5, lr=1e-2, random_state=0,
+                          distribution="normal",
                           loss="nll", calibrate_risk=False, n_networks=1).fit(X, y)
     valid = np.asarray(reg.history_[:, "valid_loss"])
     assert reg.n_iter_ < 200  # it stopped
@@ -624,8 +628,9 @@ def test_continuing_on_another_device_is_refused(data):
 
 def test_calibrate_risk_is_the_likelihood_factor_on_held_out_rows(data):
     X, y, _ = data
-    raw = SculptRegressor(calibrate_risk=False, n_networks=1, **FAST).fit(X, y)
-    reg = SculptRegressor(n_networks=1, **FAST).fit(X, y)
+    raw = SculptRegressor(calibrate_risk=False, n_networks=1, distribution="normal",
+                          **FAST).fit(X, y)
+    reg = SculptRegressor(n_networks=1, distribution="normal", **FAST).fit(X, y)
     _, idx_valid = train_test_split(np.arange(len(X)), test_size=math.ceil(0.1 * len(X)),
                                     random_state=reg._seed)
     mean, std = raw.predict(X[idx_valid], return_std=True)

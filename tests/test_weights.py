@@ -46,6 +46,7 @@ def test_few_nonzero_validation_weights_leave_the_risk_uncalibrated():
 def test_validation_loss_is_the_weighted_mean_nll_of_the_validation_rows():
     w = np.random.default_rng(1).uniform(0.1, 5.0, size=300)
     reg = SculptRegressor(max_epochs=5, n_iter_no_change=100, loss="nll", calibrate_risk=False,
+                          distribution="normal",
                           random_state=0, n_networks=1).fit(X, Y, sample_weight=w)
     n_valid = math.ceil(0.1 * 300)
     _, idx = train_test_split(np.arange(300), test_size=n_valid, random_state=reg._seed)
