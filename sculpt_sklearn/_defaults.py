@@ -16,8 +16,8 @@ from typing import Any
 from .sculpt.distributions import Normal, SculptDistribution, get_distribution
 from .sculpt.studentt import StudentT
 
-__all__ = ["POOLED_MAX_ROWS", "SCHEDULE_PARAMS", "resolve_distribution", "resolve_n_networks",
-           "resolve_schedule", "tabm_module_kwargs", "tabm_schedule"]
+__all__ = ["POOLED_MAX_ROWS", "SCHEDULE_PARAMS", "is_auto", "resolve_distribution",
+           "resolve_n_networks", "resolve_schedule", "tabm_module_kwargs", "tabm_schedule"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,9 +35,14 @@ def resolve_distribution(
     sets (``docs/benchmarks.md``, the tenth study round). A user's module
     keeps the Normal it always had.
     """
-    if isinstance(distribution, str) and distribution.strip().lower() == "auto":
+    if is_auto(distribution):
         return StudentT if default_model else Normal
     return get_distribution(distribution)
+
+
+def is_auto(value: Any) -> bool:
+    """Whether a parameter value is ``"auto"`` (any case, surrounding spaces ignored)."""
+    return isinstance(value, str) and value.strip().lower() == "auto"
 
 
 #: The schedule parameters that "auto" resolves.

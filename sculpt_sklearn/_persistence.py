@@ -14,10 +14,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from .sculpt.distributions import SculptDistribution
+from .sculpt.distributions import SculptDistribution, get_distribution
 
 __all__ = ["FORMAT", "check_module_kind", "check_saved_networks", "describe_distribution",
-           "fitted_state", "read_params", "restore_fitted_attributes", "write_params"]
+           "fitted_state", "read_params", "restore_fitted_attributes", "saved_family",
+           "write_params"]
 
 #: Version of the file layout.
 FORMAT = 2
@@ -27,6 +28,29 @@ def describe_distribution(family: type[SculptDistribution]) -> dict[str, Any]:
     """The family as plain data: its name, and ``df`` for a Student-t."""
     df = getattr(family, "df", None)
     return {"name": family.name, "df": None if df is None else float(df)}
+
+
+def saved_family(state: dict[str, Any]) -> type[SculptDistribution]:
+    """The output family a weights file names (what ``distribution="auto"`` loads as).
+
+    Raises
+    ------
+    ValueError
+        For a family that is not one of the library's (a user's own class):
+        the estimator must then name it.
+    """
+    saved = state["distribution"]
+    try:
+        family = get_distribution(saved["name"])
+    except ValueError:
+        raise ValueError(
+            f"The saved weights were trained for the distribution {saved['name']!r}, which "
+            "is not one of the library's families; create the estimator with that class as "
+            "distribution=... to load them."
+        ) from None
+    if saved["df"] is not None and float(getattr(family, "df", saved["df"])) != saved["df"]:
+        family = family.with_df(saved["df"])
+    return family
 
 
 def write_params(f: Any, payload: dict[str, Any]) -> None:

@@ -25,6 +25,7 @@ from ._build import (
 )
 from ._data import TensorData, as_tensor
 from ._defaults import (
+    is_auto,
     resolve_distribution,
     resolve_n_networks,
     resolve_schedule,
@@ -54,6 +55,7 @@ from ._persistence import (
     from_plain,
     read_params,
     restore_fitted_attributes,
+    saved_family,
     write_params,
 )
 from ._predict import mixture_prediction, resolve_predict_dtype
@@ -673,10 +675,12 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         n_rows: int | None = None,
         module_init: dict[str, Any] | None = None,
         n_networks: int | None = None,
+        family: type[SculptDistribution] | None = None,
     ) -> None:
         """Resolve the parameters and build a fresh net (module, optimizer, callbacks).
 
-        ``module_init`` and ``n_networks`` are a weights file's (``load_params``);
+        ``module_init``, ``n_networks`` and ``family`` are a weights file's
+        (``load_params``);
         otherwise the built-in model's arguments and ``n_networks`` follow the rules.
 
         ``X`` is the (encoded) training input; the module runs once on its
@@ -685,7 +689,8 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         """
         probe = X[:2]
         groups = split_prefixed(self._prefixed_params, sorted(self._parameter_constraints))
-        self.distribution_ = resolve_distribution(self.distribution, self.module is None)
+        self.distribution_ = (resolve_distribution(self.distribution, self.module is None)
+                              if family is None else family)
         check_loss_for_family(self.loss, self.distribution_)
         self.n_outputs_ = len(y_loc)
         self._y_1d = y_ndim == 1
@@ -797,6 +802,10 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
     def load_params(self, f: Any) -> SculptRegressor:
         """Build the module from this estimator's parameters and load saved weights.
 
+        With ``distribution="auto"`` the family is the file's (the one it was
+        trained with), as ``n_networks="auto"`` takes the file's number of
+        networks; a family named here must match the file's.
+
         Parameters
         ----------
         f : str, path or file object
@@ -818,7 +827,9 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         check_device(self.device)
         state = read_params(f)
         check_module_kind(state, self.module)
-        family = resolve_distribution(self.distribution, self.module is None)
+        # "auto" loads the family the file was trained with, as n_networks="auto" its count.
+        family = (saved_family(state) if is_auto(self.distribution)
+                  else resolve_distribution(self.distribution, self.module is None))
         check_compatible(state, describe_distribution(family), self.loss)
         width = state["n_features_in"]
         if self.module is None:
@@ -827,7 +838,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         probe = np.zeros((2, width), dtype=np.float32)
         self._build(probe, as_array(state["y_loc"]), as_array(state["y_scale"]), state["y_ndim"],
                     module_init=state["module_init"],
-                    n_networks=check_saved_networks(state, self.n_networks))
+                    n_networks=check_saved_networks(state, self.n_networks), family=family)
         try:
             self.net_.module_.load_state_dict(state["module"])
         except RuntimeError as exc:

@@ -155,7 +155,9 @@ def test_auto_family_is_student_t_for_the_built_in_model_and_normal_for_a_users_
     np.testing.assert_allclose(dist.mean(), mean, rtol=1e-12)
 
 
-def test_weights_of_the_auto_family_are_refused_by_a_normal_estimator(tmp_path):
+def test_auto_loads_the_family_a_weights_file_names_and_a_named_family_must_match(tmp_path):
+    from sculpt_sklearn import sculpt
+
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 3))
     y = X[:, 0] + 0.3 * rng.normal(size=60)
@@ -163,5 +165,16 @@ def test_weights_of_the_auto_family_are_refused_by_a_normal_estimator(tmp_path):
     SculptRegressor(max_epochs=2, random_state=0).fit(X, y).save_params(path)
     with pytest.raises(ValueError, match="distribution='studentt'"):
         SculptRegressor(distribution="normal").load_params(path)
-    loaded = SculptRegressor(distribution="studentt").load_params(path)  # "auto" named
-    assert loaded.predict(X[:3]).shape == (3,)
+    assert SculptRegressor(distribution="studentt").load_params(path).distribution_ \
+        is sculpt.StudentT
+    # A file of the earlier Normal default, or of another df, loads into "auto" as it was.
+    for family in ("normal", sculpt.StudentT.with_df(3)):
+        reg = SculptRegressor(distribution=family, max_epochs=2, random_state=0).fit(X, y)
+        reg.save_params(path)
+        loaded = SculptRegressor().load_params(path)
+        assert loaded.distribution_ is reg.distribution_
+        for a, b in zip(reg.predict(X[:5], return_std=True),
+                        loaded.predict(X[:5], return_std=True), strict=True):
+            np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(loaded.predict_dist(X[:5]).std(),
+                                   reg.predict_dist(X[:5]).std(), rtol=1e-12)
