@@ -44,9 +44,14 @@ def test_nll_and_coverage_use_the_total_std(uci):
     mean, risk = pipe.predict(X_test, return_risk=True)
     _, total = pipe.predict(X_test, return_std=True)
     assert np.all(total > risk)  # an ensemble: the epistemic part is not 0
-    expected = -stats.norm.logpdf(y_test, mean, total).mean()
+    # The default's family: Student-t with 5 degrees of freedom and std `total`
+    # (scale total * sqrt(3 / 5)), scored as that, not as a Normal.
+    assert pipe[-1].distribution_.name == "studentt"
+    predictive = stats.t(df=5, loc=mean, scale=total * np.sqrt(3 / 5))
+    expected = -predictive.logpdf(y_test).mean()
     assert record["nll"] == pytest.approx(expected, rel=1e-9)
-    lo, hi = stats.norm.interval(0.9, mean, total)
+    assert record["nll"] != pytest.approx(-stats.norm.logpdf(y_test, mean, total).mean())
+    lo, hi = predictive.interval(0.9)
     assert record["coverage90"] == pytest.approx(np.mean((y_test >= lo) & (y_test <= hi)))
 
 
