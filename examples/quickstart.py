@@ -19,8 +19,8 @@ raw array goes in as it is. Its uncertainty comes in two parts:
 The predictive distribution of the default model is a Student-t (5 degrees of
 freedom) with that mean and total std (``distribution="auto"``): its tails are
 heavier than a Normal's, as the errors on real tabular data are. This data's
-noise is Gaussian, so a Normal would fit it a little better here
-(``distribution="normal"``).
+noise is Gaussian, so a Normal fits it a little better (``distribution="normal"``;
+0.011 nats on 20,000 rows of it in the project's speed benchmark).
 """
 
 import os
@@ -56,7 +56,7 @@ ideal_rmse = np.sqrt(np.mean(true_std**2))
 
 print(f"epochs trained                      {model.n_iter_}")
 print(f"test RMSE                           {rmse:.3f}  (noise floor {ideal_rmse:.3f})")
-print(f"test NLL ({model.distribution_.__name__})                {nll:.3f}")
+print(f"{f'test NLL ({model.distribution_.__name__})':<36}{nll:.3f}")
 print(f"90% interval coverage               {coverage:.1%}")
 print(f"Spearman(risk, true noise std)      {rho:.3f}")
 print(f"median risk / true noise std        {np.median(risk / true_std):.3f}")
