@@ -76,7 +76,7 @@ for label, r in results.items():
 # The predicted risk against the true noise level. ``"sample"`` predicts a
 # risk far below the true noise (its NLL is correspondingly large).
 #
-# Every other objective predicts a risk 2 to 3 times the true noise on the
+# Every other objective predicts a risk about twice the true noise on the
 # quietest rows (true std below 0.3), and close to it on the noisiest. The
 # risk is the spread of the label around *this model's* mean, and on those
 # rows the mean's own error is as large as the noise: the root mean squared

@@ -21,6 +21,7 @@ __all__ = ["POOLED_MAX_ROWS", "SCHEDULE_PARAMS", "is_auto", "resolve_distributio
 
 logger = logging.getLogger(__name__)
 
+
 def resolve_distribution(
     distribution: str | type[SculptDistribution], default_model: bool
 ) -> type[SculptDistribution]:
