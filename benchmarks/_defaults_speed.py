@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 from _peers import BENCH_PYTHON, run_runner
 from ngboost_runner import normal_metrics
+from uci import family_metrics
 
 from sculpt_sklearn import MLP, SculptRegressor
 from sculpt_sklearn.datasets import make_heteroscedastic
@@ -87,7 +88,7 @@ def _fit_sculpt(data: dict[str, np.ndarray], seed: int, **params: Any) -> dict[s
     reg.fit(data["X_train"], data["y_train"])
     fit_s, cpu_s = time.perf_counter() - start, time.process_time() - cpu
     mean, std = reg.predict(data["X_test"], return_std=True)
-    out = normal_metrics(data["y_test"], mean, std)
+    out = family_metrics(reg, data["y_test"], mean, std)  # under the model's own family
     out.update(fit_s=fit_s, cpu_s=cpu_s, n_iter=int(reg.n_iter_))
     return out
 

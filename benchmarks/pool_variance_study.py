@@ -24,6 +24,9 @@ std`` of the current total, over every scored row of a dataset: ``mean z**2``
 kurtosis (3 for a Normal). A total of the right size with heavier tails than
 the Normal's covers more than 90% with its central 90% interval.
 
+The fits name ``distribution="normal"``: this is a study of the Normal family,
+the default when it was run (its record), whose residuals' shape it measures.
+
 Usage::
 
     OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/pool_variance_study.py \\
@@ -57,16 +60,16 @@ def pooled_parts(reg: Any, X: np.ndarray) -> dict[str, np.ndarray]:
     """Pooled mean, within variance ``W``, disagreement ``D`` and aleatoric variance ``A``.
 
     In y's units, before the calibration factor; ``X`` is the estimator's input.
+    The members' moments come from the library's own prediction path
+    (:func:`sculpt_sklearn._predict.member_moments`, in the estimator's
+    ``predict_dtype_``), so only the pooling is done here.
     """
-    import torch
+    from sculpt_sklearn._predict import member_moments
 
-    encoded = torch.as_tensor(reg._encode(X), dtype=torch.float32)
     module = reg.net_.module_
-    module.eval()
-    with torch.no_grad():
-        mu, sigma = module(encoded, return_members=True)
-    mu = mu.reshape(len(encoded), -1).double().numpy() * reg.y_scale_[0] + reg.y_loc_[0]
-    sigma = sigma.reshape(len(encoded), -1).double().numpy() * reg.y_scale_[0]
+    mu, sigma = member_moments(module, reg._encode(X), reg.predict_dtype_, reg.n_outputs_)
+    mu = mu[..., 0] * reg.y_scale_[0] + reg.y_loc_[0]
+    sigma = sigma[..., 0] * reg.y_scale_[0]
     bounds = np.cumsum([0, *module.part_sizes])
     parts = list(itertools.pairwise(bounds))
     means = [mu[:, a:b].mean(axis=1) for a, b in parts]
@@ -87,7 +90,7 @@ def run_split(dataset: str, split: int, data_dir: Path) -> list[dict[str, Any]]:
 
     torch.set_num_threads(1)
     X, y, X_val, y_val = load_split(data_dir, dataset, split, inner_valid=True)
-    pipe = make_pipeline(StandardScaler(), SculptRegressor(random_state=split)).fit(X, y)
+    pipe = make_pipeline(StandardScaler(), SculptRegressor(random_state=split, distribution="normal")).fit(X, y)
     reg = pipe[-1]
     if reg.n_networks_ < 2:
         raise SystemExit(f"{dataset} has one network under the default; nothing to pool.")

@@ -30,8 +30,9 @@ DEFAULT_DATA_DIR = (Path(__file__).resolve().parent / ".." / ".." / "shared" / "
                     / "uci").resolve()
 
 
-def fit_sculpt(X_train, y_train, X_test, random_state):
-    """``StandardScaler -> SculptRegressor(random_state)``: test means and total stds."""
+def fit_sculpt(X_train, y_train, X_test, random_state, distribution="auto"):
+    """``StandardScaler -> SculptRegressor(random_state, distribution)``: test means, total stds and the
+    predictive distribution (the model's own family, as ``predict_dist`` gives it)."""
     import torch
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -39,9 +40,11 @@ def fit_sculpt(X_train, y_train, X_test, random_state):
     from sculpt_sklearn import SculptRegressor
 
     torch.set_num_threads(1)
-    pipe = make_pipeline(StandardScaler(), SculptRegressor(random_state=random_state))
+    pipe = make_pipeline(StandardScaler(),
+                         SculptRegressor(random_state=random_state, distribution=distribution))
     pipe.fit(X_train, y_train)
-    return pipe.predict(X_test, return_std=True)
+    mean, std = pipe.predict(X_test, return_std=True)
+    return mean, std, pipe[-1].predict_dist(pipe[0].transform(X_test))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,16 +55,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--random-state", type=int, default=0,
                         help="SculptRegressor's random_state (the acceptance run's 0)")
     parser.add_argument("--rows", type=int, default=5, help="how many worst rows to show")
+    parser.add_argument("--distribution", default="auto",
+                        help="SculptRegressor's family (default: its own, auto)")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     args = parser.parse_args(argv)
 
     X_train, y_train, X_test, y_test = load_split(args.data_dir, args.dataset, args.split)
     if args.method == "sculpt":
-        mean, std = fit_sculpt(X_train, y_train, X_test, args.random_state)
+        mean, std, predictive = fit_sculpt(X_train, y_train, X_test, args.random_state,
+                                           args.distribution)
     else:
         dist = fit_ngboost(X_train, y_train, args.split)[0].pred_dist(X_test)
         mean, std = dist.params["loc"], dist.params["scale"]
-    cost = -stats.norm.logpdf(y_test, mean, std)
+        predictive = stats.norm(mean, std)
+    cost = -predictive.logpdf(y_test)
     print(f"{args.method} on {args.dataset} split {args.split}: NLL {cost.mean():.3f}, "
           f"RMSE {np.sqrt(np.mean((y_test - mean) ** 2)):.3f}, "
           f"NLL without the worst row {np.sort(cost)[:-1].mean():.3f}")

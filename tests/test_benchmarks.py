@@ -196,3 +196,29 @@ def test_pool_parts_rebuild_the_estimators_total_by_the_law_of_total_variance(
     np.testing.assert_allclose(c * np.sqrt(parts["A"]), unc.aleatoric, rtol=1e-4)
     np.testing.assert_allclose(c * np.sqrt(parts["W"] + parts["D"]), unc.total, rtol=1e-4)
     assert np.all(parts["D"] > 0)  # two networks with their own weights disagree
+
+
+@pytest.fixture(scope="module")
+def defaults_speed():
+    yield from _benchmark_module("_defaults_speed")
+
+
+def test_defaults_speed_scores_each_model_under_its_own_family(defaults_speed):
+    """The Student-t default is scored by its t density, the MLP by its Normal one."""
+    from sculpt_sklearn import MLP, SculptRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    y = X[:, 0] + 0.3 * rng.standard_t(4, size=120)
+    data = {"X_train": X[:80], "y_train": y[:80], "X_test": X[80:], "y_test": y[80:]}
+    for params, df in [({}, 5), ({"module": MLP}, None)]:
+        record = defaults_speed._fit_sculpt(data, 0, max_epochs=3, **params)
+        reg = SculptRegressor(random_state=0, max_epochs=3, **params).fit(X[:80], y[:80])
+        mean, std = reg.predict(X[80:], return_std=True)
+        if df is None:
+            expected = stats.norm(mean, std)
+        else:  # std = scale * sqrt(df / (df - 2))
+            expected = stats.t(df=df, loc=mean, scale=std * np.sqrt((df - 2) / df))
+        assert record["nll"] == pytest.approx(-expected.logpdf(y[80:]).mean(), rel=1e-9)
+        lo, hi = expected.interval(0.9)
+        assert record["coverage90"] == pytest.approx(np.mean((y[80:] >= lo) & (y[80:] <= hi)))
