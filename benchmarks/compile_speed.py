@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _report import write_report
 from ngboost_runner import load_split
+from step_speed import interleaved
 from uci import DEFAULT_DATA_DIR
 
 
@@ -111,10 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     ms_per_step(compiled, 3)
     compile_s = time.perf_counter() - start
 
-    eager, fast = [], []
-    for _ in range(args.repeats):
-        eager.append(ms_per_step(loss_fn, args.steps))
-        fast.append(ms_per_step(compiled, args.steps))
+    times = interleaved({"eager": lambda: ms_per_step(loss_fn, args.steps),
+                         "compiled": lambda: ms_per_step(compiled, args.steps)}, args.repeats)
+    eager, fast = times["eager"], times["compiled"]
     ratio = statistics.median(f / e for f, e in zip(fast, eager, strict=True))
     saved_ms = statistics.median(eager) - statistics.median(fast)
     break_even = compile_s * 1e3 / saved_ms if saved_ms > 0 else float("inf")
