@@ -46,7 +46,12 @@ _FROM_INTERVAL: dict[Callable[..., Any], Callable[..., np.ndarray]] = {
 
 
 def quantile_only_model(estimator: Any) -> Any | None:
-    """The isotonic ``RecalibratedRegressor`` that ends ``estimator``, or None.
+    """The model that ends ``estimator`` if it predicts a distribution known by its quantiles only.
+
+    Such a model keeps a base family as ``distribution_`` and has
+    ``predict_quantiles``, but no ``predict_dist``: what it predicts is not
+    that family (``RecalibratedRegressor(method="isotonic")``, whose
+    ``predict_dist`` is only available with ``method="scale"``).
 
     Parameters
     ----------
@@ -55,13 +60,12 @@ def quantile_only_model(estimator: Any) -> Any | None:
 
     Returns
     -------
-    RecalibratedRegressor or None
+    estimator or None
     """
-    from ..calibration import RecalibratedRegressor
-
     while isinstance(estimator, Pipeline):
         estimator = estimator[-1]
-    if isinstance(estimator, RecalibratedRegressor) and estimator.method == "isotonic":
+    if (hasattr(estimator, "distribution_") and hasattr(estimator, "predict_quantiles")
+            and not hasattr(estimator, "predict_dist")):
         return estimator
     return None
 
@@ -78,10 +82,13 @@ def _quantiles(estimator: Any, X: Any, levels: np.ndarray) -> np.ndarray:
 def refusal(metric: Callable[..., Any], estimator: Any) -> ValueError:
     """The error for a score that needs a density the model does not have."""
     name = getattr(metric, "__name__", repr(metric))
-    family = quantile_only_model(estimator).distribution_.__name__
+    model = quantile_only_model(estimator)
+    family = model.distribution_.__name__
+    kind = ("RecalibratedRegressor(method='isotonic')"
+            if type(model).__name__ == "RecalibratedRegressor" else type(model).__name__)
     return ValueError(
         f"{name} would score the base family {family} (distribution_), but "
-        "RecalibratedRegressor(method='isotonic') predicts the recalibrated distribution "
+        f"{kind} predicts the recalibrated distribution "
         "of its quantiles (predict_quantiles), which has another shape and no closed-form "
         "density. Score it with neg_crps_scorer, interval_score_scorer or "
         "make_uncertainty_scorer('coverage' / 'interval_width'), which use its recalibrated "

@@ -21,17 +21,15 @@ wrapper passes the model's output through the family's ``mean_link`` (softplus) 
 that the mean is positive.
 """
 
-from .distributions import (
-    DISTRIBUTIONS,
-    Laplace,
-    Normal,
-    SculptDistribution,
-    StudentT,
-    get_distribution,
-)
+from ._base import SculptDistribution
+from .distributions import DISTRIBUTIONS, get_distribution
+from .gamma import Gamma
+from .laplace import Laplace
+from .lognormal import LogNormal
 from .mixture import mixture_moments, mixture_nll
+from .normal import Normal
 from .pool import Pool
-from .positive import Gamma, LogNormal
+from .studentt import StudentT
 from .wrapper import EnsembleRiskHead, RiskHead, SculptModule, Wrapper
 
 __all__ = [

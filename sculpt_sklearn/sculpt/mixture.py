@@ -15,7 +15,7 @@ from torch import Tensor
 
 from .distributions import SculptDistribution, get_distribution
 
-__all__ = ["mixture_moments", "mixture_nll"]
+__all__ = ["aleatoric_std", "mixture_moments", "mixture_nll"]
 
 
 def _check_members(mu_k: Tensor, sigma_k: Tensor, dim: int) -> None:
@@ -29,6 +29,27 @@ def _check_members(mu_k: Tensor, sigma_k: Tensor, dim: int) -> None:
             f"dim={dim} is not an axis of the members' tensors of shape "
             f"{tuple(mu_k.shape)}; the member axis is 1 for wrapped(x, return_members=True)."
         )
+
+
+def aleatoric_std(sigma_k: Tensor, dim: int = 1) -> Tensor:
+    """The aleatoric std of the equal-weight mixture, ``sqrt(mean_k sigma_k**2)``.
+
+    The one formula the wrapper, :class:`~sculpt_sklearn.sculpt.Pool` and
+    :func:`mixture_moments` report as the risk of an ensemble.
+
+    Parameters
+    ----------
+    sigma_k : Tensor
+        Members' standard deviations, e.g. ``(batch, k, out)``.
+    dim : int, default=1
+        The member axis.
+
+    Returns
+    -------
+    Tensor
+        ``sigma_k``'s shape without ``dim``.
+    """
+    return sigma_k.square().mean(dim=dim).sqrt()
 
 
 def mixture_moments(
@@ -69,7 +90,7 @@ def mixture_moments(
     _check_members(mu_k, sigma_k, dim)
     if weights is None:
         mean = mu_k.mean(dim=dim)
-        aleatoric = sigma_k.square().mean(dim=dim).sqrt()
+        aleatoric = aleatoric_std(sigma_k, dim)
         var = (mu_k - mean.unsqueeze(dim)).square().mean(dim=dim)
     else:
         weights = torch.broadcast_to(weights, mu_k.shape)

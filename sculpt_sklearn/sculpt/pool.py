@@ -16,6 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from .mixture import aleatoric_std
 from .wrapper import SculptModule
 
 __all__ = ["Pool"]
@@ -134,7 +135,7 @@ class Pool(nn.Module):
         sigma = torch.cat([s for _, s in members], dim=1)
         if return_members:
             return mu, sigma
-        return mu.mean(dim=1), sigma.square().mean(dim=1).sqrt()
+        return mu.mean(dim=1), aleatoric_std(sigma)
 
     def extra_repr(self) -> str:
         return f"part_sizes={self.part_sizes}"

@@ -6,7 +6,6 @@ family with another one, pickled by its ``df``.
 
 from __future__ import annotations
 
-import copyreg
 import functools
 import math
 from typing import Any
@@ -16,10 +15,7 @@ import torch
 from scipy import special, stats
 from torch import Tensor
 
-from .distributions import (
-    SculptDistribution,
-    _FamilyMeta,
-)
+from ._base import SculptDistribution, _FamilyMeta
 
 __all__ = ["StudentT"]
 
@@ -151,14 +147,7 @@ def _student_t_family(df: float) -> type[StudentT]:
     if df == StudentT.df:
         return StudentT
     name = f"StudentT(df={df:g})"
-    return _FamilyMeta(name, (StudentT,), {"df": df, "__module__": __name__, "__qualname__": name})
-
-
-def _reduce_family(cls: type) -> Any:
-    """Pickle a family by name, or by its ``df`` when made by ``with_df``."""
-    if issubclass(cls, StudentT) and cls.__qualname__.startswith("StudentT("):
-        return _student_t_family, (cls.df,)
-    return cls.__qualname__
-
-
-copyreg.pickle(_FamilyMeta, _reduce_family)
+    return _FamilyMeta(name, (StudentT,), {
+        "df": df, "__module__": __name__, "__qualname__": name,
+        "_made_by": (_student_t_family, (df,)),  # how pickle makes it again
+    })

@@ -22,6 +22,7 @@ from torch import Tensor, nn
 
 from .distributions import Normal, SculptDistribution, get_distribution
 from .heads import EnsembleRiskHead, RiskHead
+from .mixture import aleatoric_std
 
 __all__ = ["Wrapper", "SculptModule", "RiskHead", "EnsembleRiskHead"]
 
@@ -140,6 +141,8 @@ class SculptModule(nn.Module):
         The name of the layer the head reads from.
     n_members : int
         Number of ensemble members: the layer's ``k``, or 1 for a plain model.
+    n_layers : int
+        Depth of the risk head.
 
     Notes
     -----
@@ -176,6 +179,7 @@ class SculptModule(nn.Module):
         super().__init__()
         self.distribution = distribution
         self.detach_features = bool(detach_features)
+        self.n_layers = int(n_layers)
         self.model = model
         self.layer_name, linear = _find_last_linear(model, layer)
         if isinstance(linear, nn.modules.lazy.LazyModuleMixin) and linear.has_uninitialized_params():
@@ -241,7 +245,7 @@ class SculptModule(nn.Module):
         if self.is_ensemble:
             if return_members:
                 return y_hat, y_risk
-            return y_hat.mean(dim=1), y_risk.square().mean(dim=1).sqrt()
+            return y_hat.mean(dim=1), aleatoric_std(y_risk)
         if return_members:
             return y_hat.unsqueeze(1), y_risk.unsqueeze(1)
         return y_hat, y_risk
@@ -265,7 +269,7 @@ class SculptModule(nn.Module):
         # call's context: copies, pickles, several wrappers of one model, threads
         # and nested calls never share them.
         layer = self.model.get_submodule(self.layer_name)
-        _ensure_capture_hook(layer)  # a layer replaced after wrapping, or an old pickle
+        _ensure_capture_hook(layer)  # a layer replaced after wrapping
         captured: list[Tensor] = []
         slots = dict(_CAPTURED.get() or {})
         slots[id(layer)] = captured
