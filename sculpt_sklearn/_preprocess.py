@@ -6,17 +6,23 @@ as floats. :class:`TabularPreprocessor` builds it from a NumPy array or a
 pandas DataFrame as it comes (NaN, ``category``, string and object columns)
 with scikit-learn's transformers:
 
-* numeric columns: :class:`~sklearn.preprocessing.QuantileTransformer` to a
-  normal distribution (TabM's recipe: fitted on the rows plus a tiny noise
-  that breaks ties), then :class:`~sklearn.impute.SimpleImputer` (median)
-  and :class:`~sklearn.impute.MissingIndicator` for the missing values;
-* categorical columns: :class:`~sklearn.preprocessing.OrdinalEncoder`, with
-  missing values and categories unseen in ``fit`` sharing code 0;
+* numeric columns: mapped to a normal distribution by their quantiles
+  (:class:`~sklearn.preprocessing.QuantileTransformer`'s map; TabM's recipe:
+  fitted on the rows plus a tiny noise that breaks ties), missing values
+  filled with the column's median code and marked by an indicator column;
+* categorical columns: ordinal codes (as
+  :class:`~sklearn.preprocessing.OrdinalEncoder`'s), with missing values and
+  categories unseen in ``fit`` sharing code 0;
 * discrete numeric columns (at most ``max_discrete_levels`` distinct values in
   ``fit``): their scaled value as above and, besides it, their value as a
   category code, so that the network can give each level its own output as a
   tree does (a step at each value) and still places an unseen value by its
   number.
+
+What ``fit`` learns is kept as plain arrays and lists (:mod:`._encoding`
+applies them), so :meth:`TabularPreprocessor.fitted_state` and
+:meth:`TabularPreprocessor.from_fitted_state` carry the encoder through a
+weights file as numbers and strings.
 """
 
 from __future__ import annotations
@@ -25,10 +31,8 @@ from numbers import Integral
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from sklearn.base import BaseEstimator
-from sklearn.impute import MissingIndicator, SimpleImputer
-from sklearn.preprocessing import OrdinalEncoder, QuantileTransformer
+from sklearn.preprocessing import QuantileTransformer
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
@@ -44,8 +48,18 @@ from ._columns import (
     string_columns,
     to_float,
 )
+from ._encoding import category_codes, fit_categories, normal_quantile_codes
 
-__all__ = ["TabularPreprocessor"]
+__all__ = ["TabularPreprocessor", "fit_encoder"]
+
+#: The fitted attributes :meth:`TabularPreprocessor.transform` reads (what a file stores).
+_FITTED = (
+    "n_features_in_", "feature_names_in_", "n_numeric_out_", "cat_cardinalities_",
+    "categorical_columns_", "discrete_columns_", "_num_idx", "_cat_idx", "_cat_numbers",
+    "_varying", "_observed", "_quantiles", "_references", "_low", "_high", "_low_code",
+    "_high_code", "_tail_scale", "_medians", "_indicated", "_discrete", "_categories",
+    "_discrete_categories",
+)
 
 #: Standard deviation of the tie-breaking noise, in units of each column's spread.
 _NOISE = 1e-5
@@ -132,11 +146,6 @@ class TabularPreprocessor(BaseEstimator):
         self.max_discrete_levels = max_discrete_levels
         self.random_state = random_state
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        # An encoder saved before discrete columns existed had none.
-        state.setdefault("max_discrete_levels", 0)
-        super().__setstate__(state)
-
     def fit(self, X: Any, sample_weight: Any = None) -> TabularPreprocessor:
         """Learn the column kinds, the quantiles, the medians and the categories.
 
@@ -176,9 +185,11 @@ class TabularPreprocessor(BaseEstimator):
         numeric = self._numeric_block(columns, names)
         self._fit_numeric(numeric, check_random_state(self.random_state))
         self._discrete = self._discrete_positions()
-        self._encoder, cat_cardinalities = _fit_codes(self._categorical_block(columns))
-        self._discrete_encoder, discrete_cardinalities = _fit_codes(numeric[:, self._discrete])
-        self.cat_cardinalities_ = cat_cardinalities + discrete_cardinalities
+        self._categories = fit_categories(self._categorical_block(columns))
+        self._discrete_categories = fit_categories(numeric[:, self._discrete].astype(object))
+        self.cat_cardinalities_ = [
+            len(levels) + 1 for levels in self._categories + self._discrete_categories
+        ]
         self.categorical_columns_ = column_ids(self._cat_idx, names)
         self.discrete_columns_ = column_ids(self._num_idx[self._discrete], names)
         return self
@@ -209,12 +220,63 @@ class TabularPreprocessor(BaseEstimator):
         numeric = self._numeric_block(columns, names)
         blocks = [*self._transform_numeric(numeric)]
         if self._cat_idx.size:
-            blocks.append(self._encoder.transform(self._categorical_block(columns)) + 1.0)
-        # Encoders saved before discrete columns existed have none.
-        if getattr(self, "_discrete_encoder", None) is not None:
-            blocks.append(self._discrete_encoder.transform(numeric[:, self._discrete]) + 1.0)
+            blocks.append(category_codes(self._categorical_block(columns), self._categories))
+        if self._discrete.size:
+            blocks.append(category_codes(numeric[:, self._discrete].astype(object),
+                                         self._discrete_categories))
         out = np.zeros((X.shape[0], 0)) if not blocks else np.hstack(blocks)
         return np.ascontiguousarray(out, dtype=np.float32)
+
+    # -- the fitted state as plain data ----------------------------------------------
+
+    def fitted_state(self) -> dict[str, Any]:
+        """What ``fit`` learnt, as NumPy arrays, lists, numbers and strings.
+
+        :meth:`from_fitted_state` rebuilds an encoder that transforms alike;
+        nothing in it names a class, so a weights file that stores it loads
+        in any version of scikit-learn.
+
+        Returns
+        -------
+        dict
+            The parameters and the fitted arrays, by attribute name.
+        """
+        check_is_fitted(self, "n_numeric_out_")
+        state = {name: getattr(self, name, None) for name in _FITTED}
+        state["max_discrete_levels"] = int(self.max_discrete_levels)
+        return state
+
+    @classmethod
+    def from_fitted_state(cls, state: dict[str, Any]) -> TabularPreprocessor:
+        """A fitted encoder from :meth:`fitted_state`'s output.
+
+        Parameters
+        ----------
+        state : dict
+            What :meth:`fitted_state` returned (after a round trip through a
+            weights file).
+
+        Returns
+        -------
+        TabularPreprocessor
+            Fitted: :meth:`transform` works, :meth:`fit` starts over.
+
+        Raises
+        ------
+        ValueError
+            When ``state`` lacks one of the fitted values.
+        """
+        missing = [name for name in _FITTED if name not in state]
+        if missing:
+            raise ValueError(
+                f"The encoder state lacks {missing}; it was not written by "
+                "TabularPreprocessor.fitted_state. Save the model again."
+            )
+        encoder = cls(max_discrete_levels=state["max_discrete_levels"])
+        for name in _FITTED:
+            if state[name] is not None or name != "feature_names_in_":
+                setattr(encoder, name, state[name])
+        return encoder
 
     # -- numeric block ------------------------------------------------------------------
 
@@ -240,17 +302,17 @@ class TabularPreprocessor(BaseEstimator):
         )
         self._varying = self._n_levels >= 2
         self._observed = observed
-        self._quantile = self._imputer = self._indicator = None
-        n_indicators = 0
+        self._quantiles = self._references = None
         if self._varying.any():
             X = block[:, self._varying]
             noise = rng.standard_normal(X.shape) * (_NOISE * _spread(X))
-            self._quantile = QuantileTransformer(
+            quantile = QuantileTransformer(
                 n_quantiles=min(max(min(n // 30, 1000), 10), n),
                 output_distribution="normal",
                 subsample=10**9,
                 random_state=rng.randint(np.iinfo(np.int32).max),
             ).fit(X + noise)
+            self._quantiles, self._references = quantile.quantiles_, quantile.references_
             # Beyond the range seen in fit the quantile map is flat (every larger
             # value gives the same code), which would hide how far a row is from
             # the data; continue it linearly there, one robust std per unit.
@@ -259,12 +321,10 @@ class TabularPreprocessor(BaseEstimator):
             edges = self._normal_codes(np.vstack([self._low, self._high]))
             self._low_code, self._high_code = edges[0], edges[1]
             self._tail_scale = _spread(X) / _IQR_PER_STD
-            self._imputer = SimpleImputer(strategy="median").fit(self._normal_codes(X))
-        if (missing & observed).any():
-            self._indicator = MissingIndicator(features="missing-only", error_on_new=False)
-            self._indicator.fit(block[:, observed])
-            n_indicators = self._indicator.features_.size
-        self.n_numeric_out_ = int(self._varying.sum()) + n_indicators
+            self._medians = np.nanmedian(self._normal_codes(X), axis=0)
+        # The missing indicators: the observed columns that had a missing value in fit.
+        self._indicated = np.flatnonzero(missing[:, observed].any(axis=0))
+        self.n_numeric_out_ = int(self._varying.sum()) + self._indicated.size
 
     def _normal_codes(self, X: np.ndarray) -> np.ndarray:
         """Quantile levels mapped to the standard normal (scikit-learn's map).
@@ -275,20 +335,20 @@ class TabularPreprocessor(BaseEstimator):
         but measured worse on wine-red's inner splits (mean test NLL 0.948
         against 0.917 on the first 3 splits), so the map is kept as it is.
         """
-        return self._quantile.transform(X)
+        return normal_quantile_codes(X, self._quantiles, self._references)
 
     def _transform_numeric(self, block: np.ndarray) -> list[np.ndarray]:
         out = []
-        if self._quantile is not None:
+        if self._quantiles is not None:
             X = block[:, self._varying]
             codes = self._normal_codes(X)
             with np.errstate(invalid="ignore"):
                 above, below = X > self._high, X < self._low
             codes = np.where(above, self._high_code + (X - self._high) / self._tail_scale, codes)
             codes = np.where(below, self._low_code - (self._low - X) / self._tail_scale, codes)
-            out.append(self._imputer.transform(codes))
-        if self._indicator is not None:
-            out.append(self._indicator.transform(block[:, self._observed]))
+            out.append(np.where(np.isnan(codes), self._medians, codes))
+        if self._indicated.size:
+            out.append(np.isnan(block[:, self._observed][:, self._indicated]).astype(np.float64))
         return out
 
     # -- categorical block --------------------------------------------------------------
@@ -314,18 +374,26 @@ class TabularPreprocessor(BaseEstimator):
         return np.flatnonzero(self._varying & (self._n_levels <= limit))
 
 
-def _fit_codes(block: np.ndarray) -> tuple[OrdinalEncoder | None, list[int]]:
-    """The columns' encoder to codes (``transform + 1``: 0 is missing or unseen) and sizes.
+def fit_encoder(
+    X: Any, categorical_features: Any, max_discrete_levels: int, seed: int
+) -> TabularPreprocessor:
+    """The built-in model's encoder, fitted on ``fit``'s raw table.
 
-    Each column's number of codes is its observed values plus one;
-    ``(None, [])`` for a block without columns.
+    Raises
+    ------
+    ValueError
+        When no column varies, so the encoded table is empty.
     """
-    if not block.shape[1]:
-        return None, []
-    encoder = OrdinalEncoder(
-        handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1
-    ).fit(block)
-    return encoder, [int(np.sum(~pd.isna(levels))) + 1 for levels in encoder.categories_]
+    encoder = TabularPreprocessor(
+        categorical_features=categorical_features, max_discrete_levels=max_discrete_levels,
+        random_state=seed,
+    ).fit(X)
+    if encoder.n_numeric_out_ + len(encoder.cat_cardinalities_) == 0:
+        raise ValueError(
+            "No column of X varies (every feature is constant or missing), so "
+            "there is nothing to learn from; pass informative features."
+        )
+    return encoder
 
 
 #: Interquartile range of the standard normal: IQR / this is a robust std.

@@ -365,16 +365,69 @@ def test_bad_max_discrete_levels_is_refused(rng, limit):
         TabularPreprocessor(max_discrete_levels=limit).fit(rng.normal(size=(20, 2)))
 
 
-def test_an_encoder_saved_before_discrete_columns_still_transforms(rng):
-    # Files written by save_params before discrete columns existed hold an encoder
-    # state without them; it must transform as it did.
-    X = np.c_[rng.integers(0, 3, 50), rng.normal(size=50)]
+# -- the fitted maps as plain arrays, against scikit-learn's transformers --------------
+
+
+def test_quantile_codes_equal_scikit_learns_quantile_transformer(rng):
+    from sklearn.preprocessing import QuantileTransformer
+
+    from sculpt_sklearn._encoding import normal_quantile_codes
+
+    X = np.c_[rng.normal(size=400), rng.integers(0, 5, 400).astype(float),
+              rng.exponential(size=400) ** 3]
+    X[::13, 0] = np.nan
+    qt = QuantileTransformer(n_quantiles=37, output_distribution="normal",
+                             random_state=0).fit(X)
+    new = np.r_[X, [[-50.0, -1.0, 1e9], [np.nan, 2.0, 0.0], [0.1, 4.0, -3.0]]]
+    np.testing.assert_array_equal(normal_quantile_codes(new, qt.quantiles_, qt.references_),
+                                  qt.transform(new))
+
+
+def test_category_codes_equal_scikit_learns_ordinal_encoder_plus_one():
+    from sklearn.preprocessing import OrdinalEncoder
+
+    from sculpt_sklearn._encoding import category_codes, fit_categories
+
+    block = np.array([["b", 2.0], ["a", np.nan], [None, 1.0], ["c", 2.0], ["a", 0.5]],
+                     dtype=object)
+    encoder = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1,
+                             encoded_missing_value=-1).fit(block)
+    new = np.array([["a", 0.5], ["z", 3.0], [np.nan, np.nan], ["c", 1.0]], dtype=object)
+    categories = fit_categories(block)
+    assert categories == [["a", "b", "c"], [0.5, 1.0, 2.0]]
+    np.testing.assert_array_equal(category_codes(new, categories), encoder.transform(new) + 1)
+
+
+def test_medians_and_indicators_equal_scikit_learns_imputer_and_indicator(rng):
+    from sklearn.impute import MissingIndicator, SimpleImputer
+
+    X = np.c_[rng.normal(size=300), rng.normal(size=300), rng.normal(size=300)]
+    X[::7, 0] = np.nan
+    X[::11, 2] = np.nan
     prep = TabularPreprocessor(max_discrete_levels=0, random_state=0).fit(X)
-    state = prep.__getstate__()
-    for key in ("_discrete", "_discrete_encoder", "discrete_columns_", "max_discrete_levels",
-                "_n_levels"):
-        state.pop(key)
-    old = TabularPreprocessor.__new__(TabularPreprocessor)
-    old.__setstate__(state)
-    np.testing.assert_array_equal(old.transform(X), prep.transform(X))
-    assert old.get_params()["max_discrete_levels"] == 0  # what it did: no discrete column
+    codes = prep._normal_codes(X)
+    np.testing.assert_array_equal(prep._medians,
+                                  SimpleImputer(strategy="median").fit(codes).statistics_)
+    out = prep.transform(X)
+    indicator = MissingIndicator(features="missing-only").fit(X)
+    np.testing.assert_array_equal(out[:, 3:], indicator.transform(X).astype(np.float32))
+    filled = SimpleImputer(strategy="median").fit(codes).transform(codes)
+    np.testing.assert_allclose(out[:, :3], filled.astype(np.float32), rtol=0, atol=0)
+
+
+def test_the_fitted_state_rebuilds_an_encoder_that_transforms_alike(rng):
+    frame = pd.DataFrame({
+        "x": rng.normal(size=120), "city": rng.choice(["a", "b", None], 120),
+        "rooms": rng.integers(1, 4, 120), "flag": rng.choice([True, False], 120),
+    })
+    frame.loc[::5, "x"] = np.nan
+    prep = TabularPreprocessor(random_state=0).fit(frame)
+    state = prep.fitted_state()
+    rebuilt = TabularPreprocessor.from_fitted_state(state)
+    new = frame.copy()
+    new.loc[0, "city"] = "unseen"
+    new.loc[1, "x"] = 1e6
+    np.testing.assert_array_equal(rebuilt.transform(new), prep.transform(new))
+    assert rebuilt.cat_cardinalities_ == prep.cat_cardinalities_
+    with pytest.raises(ValueError, match="lacks"):
+        TabularPreprocessor.from_fitted_state({k: v for k, v in state.items() if k != "_medians"})
