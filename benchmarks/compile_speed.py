@@ -50,7 +50,7 @@ def step_timer(reg, X, y) -> tuple[Callable, Callable[[Callable, int], float]]:
     import torch
 
     net = reg.net_
-    X_t = torch.as_tensor(reg._encode(X), dtype=torch.float32)
+    X_t = torch.as_tensor(reg._preprocess_X(X), dtype=torch.float32)
     z_t = torch.as_tensor((y.reshape(-1, 1) - reg.y_loc_) / reg.y_scale_,
                           dtype=torch.float32)
     networks = torch.ones(len(X_t), reg.n_networks_) if reg.n_networks_ > 1 else None

@@ -36,7 +36,7 @@ from _report import write_report
 from ngboost_runner import load_split
 
 from sculpt_sklearn import SculptRegressor, sculpt
-from sculpt_sklearn._predict import member_moments
+from sculpt_sklearn._inference import member_moments
 
 ROOT = Path(__file__).resolve().parent.parent
 

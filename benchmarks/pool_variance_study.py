@@ -61,13 +61,13 @@ def pooled_parts(reg: Any, X: np.ndarray) -> dict[str, np.ndarray]:
 
     In y's units, before the calibration factor; ``X`` is the estimator's input.
     The members' moments come from the library's own prediction path
-    (:func:`sculpt_sklearn._predict.member_moments`, in the estimator's
+    (:func:`sculpt_sklearn._inference.member_moments`, in the estimator's
     ``predict_dtype_``), so only the pooling is done here.
     """
-    from sculpt_sklearn._predict import member_moments
+    from sculpt_sklearn._inference import member_moments
 
     module = reg.net_.module_
-    mu, sigma = member_moments(module, reg._encode(X), reg.predict_dtype_, reg.n_outputs_)
+    mu, sigma = member_moments(module, reg._preprocess_X(X), reg.predict_dtype_, reg.n_outputs_)
     mu = mu[..., 0] * reg.y_scale_[0] + reg.y_loc_[0]
     sigma = sigma[..., 0] * reg.y_scale_[0]
     bounds = np.cumsum([0, *module.part_sizes])

@@ -1,15 +1,18 @@
-"""From estimator parameters to a torch module, a skorch net and its callbacks.
+"""From resolved parameters to a torch module, a skorch net and its callbacks.
 
-Everything here reads the estimator's parameters and returns new objects; it
-sets no estimator attribute. The ``"auto"`` rules it applies live in
-:mod:`sculpt_sklearn._defaults`.
+Everything here reads a :class:`~sculpt_sklearn._resolve.ResolvedParams`
+(the ``"auto"`` rules are already applied, :mod:`sculpt_sklearn._defaults`)
+and returns new objects or configures a net; it sets no estimator attribute.
+The net is built fully configured (:func:`build_net`), and a call that
+continues it applies the training parameters of its own resolution
+(:func:`configure_training`).
 """
 
 from __future__ import annotations
 
 import copy
 import inspect
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -17,29 +20,36 @@ from skorch.callbacks import EarlyStopping, ProgressBar
 from torch import nn
 
 from ._data import as_tensor
-from ._defaults import resolve_schedule
+from ._device import rng_devices
 from ._net import DivergenceGuard, SculptNet
 from ._objectives import uses_detached_features
-from ._optimizer import optimizer_kwargs
 from ._params import accepted_kwargs, check_kwargs_for
 from ._stopping import NetworkEarlyStopping
 from ._tensor import evaluating
+from .models import TabMModule
 from .sculpt.distributions import SculptDistribution
 from .sculpt.pool import Pool
 from .sculpt.wrapper import SculptModule
 
+if TYPE_CHECKING:
+    from ._resolve import ResolvedParams
+
 __all__ = [
     "INPUT_WIDTH_NAMES",
-    "target_standardisation",
+    "MIN_RISK",
     "OUTPUT_WIDTH_NAMES",
     "build_callbacks",
     "build_criterion",
-    "check_loss_for_family",
-    "configure_net",
     "build_module",
-    "build_networks",
     "build_net",
+    "build_networks",
+    "configure_training",
+    "risk_head_depth",
+    "target_standardisation",
 ]
+
+#: Floor of the predicted standard deviation, in units of the standardised target.
+MIN_RISK = 1e-4
 
 #: Constructor arguments filled in with the input width, in order of preference.
 INPUT_WIDTH_NAMES = ("n_features", "in_features", "in_dim", "input_dim", "n_inputs",
@@ -308,122 +318,101 @@ def build_callbacks(
     return callbacks
 
 
+def _training_settings(resolved: ResolvedParams, pooled: bool) -> dict[str, Any]:
+    """The net's settings of how it trains, from one resolution of the parameters."""
+    schedule = resolved.schedule
+    return {
+        "lr": schedule["lr"],
+        "max_epochs": schedule["max_epochs"],
+        "batch_size": schedule["batch_size"],
+        "verbose": resolved.verbose,
+        "sculpt_loss": resolved.loss,
+        "beta": resolved.beta,
+        "criterion_weight": resolved.criterion_weight,
+        "max_grad_norm": resolved.max_grad_norm,
+        "callbacks": build_callbacks(
+            early_stopping=resolved.use_validation, patience=schedule["n_iter_no_change"],
+            tol=resolved.tol, progress_bar=resolved.progress_bar,
+            user_callbacks=resolved.callbacks, per_network=pooled,
+        ),
+    }
+
+
+def _prefixed(prefix: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {f"{prefix}__{k}": v for k, v in kwargs.items()}
+
+
 def build_net(
-    module: SculptModule,
-    *,
-    criterion: Any,
-    criterion_kwargs: dict[str, Any],
-    optimizer: type,
-    optimizer_kwargs: dict[str, Any],
-    schedule: dict[str, Any],
-    callbacks: list[tuple[str, Any]],
-    loss: str,
-    beta: float,
-    criterion_weight: float,
-    max_grad_norm: float | None,
-    device: Any,
-    verbose: int,
+    resolved: ResolvedParams, probe: Any, *, n_outputs: int, seed: int
 ) -> SculptNet:
-    """A :class:`SculptNet` around ``module``, not yet initialised."""
-    return SculptNet(
-        module,
-        criterion,
-        sculpt_loss=loss,
-        beta=beta,
-        criterion_weight=criterion_weight,
-        max_grad_norm=max_grad_norm,
-        generator=torch.Generator(),
-        optimizer=optimizer,
-        lr=schedule["lr"],
-        max_epochs=schedule["max_epochs"],
-        batch_size=schedule["batch_size"],
-        train_split=None,
-        callbacks=callbacks,
-        device=device,
-        verbose=verbose,
-        **{f"criterion__{k}": v for k, v in criterion_kwargs.items()},
-        **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
-    )
+    """A fresh, initialised :class:`SculptNet` with its module, optimizer and callbacks.
 
-
-def configure_net(
-    net: SculptNet,
-    params: dict[str, Any],
-    optimizer_params: dict[str, Any],
-    *,
-    n_rows: int | None,
-    default_model: bool,
-    use_validation: bool,
-    current_optimizer: tuple,
-) -> tuple:
-    """Push the estimator's current training parameters into ``net`` before training.
-
-    Called before every call of training, so that parameters changed with
-    ``set_params`` take effect on a warm start or the next ``partial_fit``.
-    The ``"auto"`` schedule follows ``n_rows`` (:func:`resolve_schedule`).
-    The optimizer is rebuilt only when its class, weight decay or
-    ``optimizer__*`` arguments changed (rebuilding resets its moments).
-
-    Parameters
-    ----------
-    net : SculptNet
-        The initialised net.
-    params : dict
-        The estimator's ``get_params(deep=False)``.
-    optimizer_params : dict
-        The ``optimizer__*`` arguments, without the prefix.
-    n_rows : int or None
-        Rows the schedule is resolved for.
-    default_model : bool
-        Whether the module is the built-in TabM.
-    use_validation : bool
-        Whether this call stops early (adds the early-stopping callback).
-    current_optimizer : tuple
-        The ``(optimizer, weight_decay, optimizer_params)`` the net was built
-        or last configured with.
-
-    Returns
-    -------
-    tuple
-        The optimizer specification now in use (pass it back next time).
+    The networks are built under ``torch.manual_seed(seed)`` inside
+    :func:`torch.random.fork_rng` (the global random state is left as it
+    was); ``probe`` (a few encoded rows) initialises lazy layers and checks
+    the module's output.
     """
-    schedule = resolve_schedule(params, n_rows, default_model)
-    spec = (params["optimizer"], params["weight_decay"], dict(optimizer_params))
-    if spec != current_optimizer:
-        kwargs = optimizer_kwargs(params["optimizer"], params["weight_decay"], optimizer_params,
-                                  params["device"])
-        net.set_params(
-            optimizer=params["optimizer"], **{f"optimizer__{k}": v for k, v in kwargs.items()}
+    with torch.random.fork_rng(devices=rng_devices(resolved.device)):
+        torch.manual_seed(seed)
+        module = build_networks(
+            TabMModule if resolved.builtin else resolved.module, resolved.module_kwargs,
+            resolved.n_networks, distribution=resolved.family, probe=probe,
+            n_outputs=n_outputs, n_layers=resolved.n_layers, layer=resolved.layer,
+            risk_hidden=resolved.risk_hidden, loss=resolved.loss, min_risk=MIN_RISK,
+            device=resolved.device,
         )
-    net.set_params(
-        lr=schedule["lr"], batch_size=schedule["batch_size"],
-        max_epochs=schedule["max_epochs"], verbose=params["verbose"],
+    net = SculptNet(
+        module,
+        resolved.criterion,
+        generator=torch.Generator(),
+        optimizer=resolved.optimizer,
+        train_split=None,
+        device=resolved.device,
+        **_prefixed("criterion", resolved.criterion_kwargs),
+        **_prefixed("optimizer", resolved.optimizer_kwargs),
+        **_training_settings(resolved, pooled=isinstance(module, Pool)),
     )
-    net.sculpt_loss = params["loss"]
-    net.beta = params["beta"]
-    net.criterion_weight = params["criterion_weight"]
-    net.max_grad_norm = params["max_grad_norm"]
-    net.callbacks = build_callbacks(
-        early_stopping=use_validation, patience=schedule["n_iter_no_change"],
-        tol=params["tol"], progress_bar=params["progress_bar"],
-        user_callbacks=params["callbacks"], per_network=isinstance(net.module_, Pool),
-    )
+    return net.initialize()
+
+
+def configure_training(
+    net: SculptNet, resolved: ResolvedParams, previous: ResolvedParams
+) -> None:
+    """Apply a call's training parameters to the net it continues (warm start, partial_fit).
+
+    The schedule, the objective's settings and the callbacks take their new
+    values; the optimizer is rebuilt (which resets its moments) only when its
+    class, ``weight_decay`` or ``optimizer__*`` arguments changed, the
+    criterion only when it or its ``criterion__*`` arguments changed.
+    """
+    settings = _training_settings(resolved, pooled=isinstance(net.module_, Pool))
+    # skorch's set_params takes ``criterion_weight`` for a ``criterion__`` argument and
+    # initialises the callbacks before replacing them: set those as attributes.
+    for name in ("callbacks", "sculpt_loss", "beta", "criterion_weight", "max_grad_norm"):
+        setattr(net, name, settings.pop(name))
+    net.set_params(**settings)
     net.initialize_callbacks()
-    return spec
+    if resolved.optimizer_spec != previous.optimizer_spec:
+        _replace_component(net, "optimizer", resolved.optimizer, resolved.optimizer_kwargs)
+        net.initialize_optimizer()
+    if (resolved.criterion is not previous.criterion
+            or resolved.criterion_kwargs != previous.criterion_kwargs):
+        _replace_component(net, "criterion", resolved.criterion, resolved.criterion_kwargs)
+        net.initialize_criterion()
 
 
-def check_loss_for_family(loss: str, family: type[SculptDistribution]) -> None:
-    """Refuse ``loss="crps"`` for a family without a (trainable) closed-form CRPS."""
-    if loss != "crps":
-        return
-    if not family.has_crps:
-        raise ValueError(
-            f"loss='crps' has no closed form for {family!r}; use loss='nll'."
-        )
-    if not family.crps_trainable:
-        raise ValueError(
-            f"loss='crps' needs the gradient of the CRPS, which {family!r} "
-            "does not have in torch (for Gamma: no derivative of the incomplete gamma "
-            "function in its shape); train with loss='nll', 'beta_nll' or 'sample', or "
-            "use distribution='lognormal' with loss='crps'."
-        )
+def risk_head_depth(module: SculptModule | Pool) -> int:
+    """The risk head's number of layers as built (``n_layers="auto"`` resolved)."""
+    part = module.parts[0] if isinstance(module, Pool) else module
+    return part.n_layers
+
+
+def _replace_component(net: SculptNet, name: str, spec: Any, kwargs: dict[str, Any]) -> None:
+    """Set a component's class and ``<name>__*`` arguments on the net (not yet rebuilt)."""
+    for key in [k for k in vars(net) if k.startswith(f"{name}__")]:
+        delattr(net, key)
+    setattr(net, name, spec)
+    for key, value in _prefixed(name, kwargs).items():
+        setattr(net, key, value)
+
+

@@ -1,13 +1,47 @@
-"""Where the estimator trains: the device check and the random streams to fork."""
+"""Where the estimator trains: the parameter's constraint, the device check and the
+random streams to fork."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import torch
+from sklearn.utils._param_validation import Options
 from torch import nn
 
-__all__ = ["check_device", "rng_devices"]
+__all__ = ["DEVICE_TYPES", "DeviceConstraint", "check_device", "rng_devices"]
+
+#: The kinds of torch device the estimator trains on.
+DEVICE_TYPES = ("cpu", "cuda", "mps", "xpu")
+
+
+class DeviceConstraint(Options):
+    """The ``device`` parameter's entry in the constraint table.
+
+    Satisfied by a :class:`torch.device` or a string torch parses as one of
+    :data:`DEVICE_TYPES` (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``,
+    ``"xpu"``); scikit-learn's parameter validation then refuses anything else
+    (``"gpu"``) with a message that lists what is accepted, before torch is
+    asked. (It extends scikit-learn's ``Options``, whose instances the
+    constraint table accepts, to device strings with an index.)
+    """
+
+    def __init__(self) -> None:
+        super().__init__(object, set(DEVICE_TYPES))
+
+    def is_satisfied_by(self, val: Any) -> bool:
+        if isinstance(val, torch.device):
+            return val.type in DEVICE_TYPES
+        if not isinstance(val, str):
+            return False
+        try:
+            return torch.device(val).type in DEVICE_TYPES
+        except (RuntimeError, ValueError):
+            return False
+
+    def __str__(self) -> str:
+        return ("a torch device: 'cpu', 'cuda', 'cuda:<index>' (e.g. 'cuda:1'), 'mps' or "
+                "'xpu', or a torch.device of one of them")
 
 
 def check_device(device: Any, fitted_module: nn.Module | None = None) -> None:

@@ -19,7 +19,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-__all__ = ["raw_table", "target_2d", "validate_input", "validate_raw_fit_input",
+__all__ = ["raw_table", "target_2d", "validate_fit_input", "validate_input",
            "validate_sample_weight", "validate_validation_data"]
 
 #: Advice put before scikit-learn's input-validation errors, by what they say.
@@ -102,10 +102,34 @@ def raw_table(estimator: Any, X: Any, *, reset: bool) -> Any:
     return X
 
 
-def validate_raw_fit_input(
-    estimator: Any, X: Any, y: Any, *, reset: bool, min_samples: int
+def validate_fit_input(
+    estimator: Any, X: Any, y: Any, *, builtin: bool, reset: bool, min_samples: int
 ) -> tuple[Any, np.ndarray]:
-    """The raw table and the validated ``y`` for the built-in model's ``fit``."""
+    """``fit``'s X and y: the raw table for the built-in model, else a float32 array.
+
+    Parameters
+    ----------
+    estimator : SculptRegressor
+        Sets (``reset=True``) or checks ``n_features_in_`` and ``feature_names_in_``.
+    X, y : array-like
+        As given to ``fit``.
+    builtin : bool
+        Whether the model is the built-in one (which encodes a raw table itself).
+    reset : bool
+        True for a fresh fit, False for one that continues a fitted model.
+    min_samples : int
+        Fewest rows accepted.
+
+    Returns
+    -------
+    X : ndarray or DataFrame
+    y : ndarray
+    """
+    if not builtin:
+        return validate_input(
+            validate_data, estimator, X, y, reset=reset, dtype=np.float32, multi_output=True,
+            y_numeric=True, ensure_min_samples=min_samples,
+        )
     if y is None:
         raise ValueError(
             f"{type(estimator).__name__} requires y to be passed, but the target y is None."
@@ -167,7 +191,8 @@ def _about(name: str) -> Iterator[None]:
 
 
 def validate_validation_data(
-    estimator: Any, X_val: Any, y_val: Any, sample_weight_val: Any, *, n_outputs: int
+    estimator: Any, X_val: Any, y_val: Any, sample_weight_val: Any, *, n_outputs: int,
+    builtin: bool,
 ) -> tuple[Any, np.ndarray, np.ndarray | None] | None:
     """Check the validation rows given to ``fit``, as ``X`` and ``y`` are checked.
 
@@ -176,6 +201,7 @@ def validate_validation_data(
     built-in model, which allows NaN and categories, a float32 array for a
     user's module, which does not). ``y_val`` must be numeric and finite with
     ``n_outputs`` outputs; ``sample_weight_val`` non-negative, one per row.
+    ``builtin`` says whether the model is the built-in one.
 
     Returns
     -------
@@ -202,7 +228,7 @@ def validate_validation_data(
             "targets), or neither to let early_stopping hold out validation_fraction."
         )
     with _about("X_val"):
-        if estimator.module is None:
+        if builtin:
             X_val = raw_table(estimator, X_val, reset=False)
         else:
             X_val = validate_input(validate_data, estimator, X_val, reset=False,

@@ -14,9 +14,12 @@ import difflib
 import inspect
 from typing import Any
 
+import numpy as np
+import torch
 from sklearn.base import BaseEstimator
 
-__all__ = ["PREFIXES", "PrefixedParamsMixin", "accepted_kwargs", "check_kwargs_for"]
+__all__ = ["PREFIXES", "PrefixedParamsMixin", "accepted_kwargs", "check_kwargs_for", "same_value",
+           "split_prefixed"]
 
 #: Components whose constructor arguments can be set with ``<prefix>__<name>``.
 PREFIXES = ("module", "optimizer", "criterion")
@@ -121,3 +124,25 @@ def split_prefixed(
             )
         groups[head][name] = value
     return groups
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Whether two parameter values are equal.
+
+    Sequences and NumPy arrays are compared element by element (a tuple equals
+    the list of its items), tensors with :func:`torch.equal`; values that
+    cannot be compared are different.
+    """
+    if isinstance(a, np.ndarray):
+        a = a.tolist()
+    if isinstance(b, np.ndarray):
+        b = b.tolist()
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        return (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)
+                and a.shape == b.shape and bool(torch.equal(a, b)))
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
+    try:
+        return bool(a == b)
+    except (TypeError, RuntimeError, ValueError):
+        return False

@@ -21,7 +21,6 @@ from skorch.callbacks import Callback
 
 from ._data import TensorData
 from ._net import SculptNet, predictive_mean_std
-from ._tensor import evaluating
 
 __all__ = ["NetworkEarlyStopping", "network_losses"]
 
@@ -60,6 +59,11 @@ def network_losses(
 class NetworkEarlyStopping(Callback):
     """Stop each network of a :class:`~sculpt_sklearn.sculpt.Pool` on its own.
 
+    It reads the validation rows from skorch's own validation pass (the net's
+    ``train_split``, e.g. :func:`skorch.helper.predefined_split`): the
+    members' predictions of each validation batch, then ``dataset_valid`` at
+    the end of the epoch.
+
     Parameters
     ----------
     patience : int
@@ -70,8 +74,6 @@ class NetworkEarlyStopping(Callback):
 
     Attributes
     ----------
-    valid : TensorData or None
-        The validation rows, set by the estimator before each call of fit.
     best_losses_, best_epochs_, misses_ : list
         Per network: its best validation NLL, the epoch of it (1-based, as in
         the net's history; 0 before any), and the epochs since.
@@ -83,17 +85,18 @@ class NetworkEarlyStopping(Callback):
 
     Notes
     -----
-    Each epoch's history gets ``valid_loss`` (the NLL of every validation
-    row under the networks that scored it: out of fold; also as one batch of
-    ``valid_batch_size`` rows, as skorch records its validation pass) and,
-    per network, ``valid_loss_<p>``; ``train_loss`` is over the networks still
-    training, so it steps when one stops.
+    skorch records ``valid_loss`` (the NLL of every validation row under the
+    networks that scored it: out of fold); this adds, per network,
+    ``valid_loss_<p>``. ``train_loss`` is over the networks still training,
+    so it steps when one stops. Neither the validation predictions nor the
+    weight copies are pickled (:meth:`__getstate__`), so a model whose
+    training ended early (a divergence, an interruption) carries no copy of
+    the user's rows or of its weights in its pickle.
     """
 
     def __init__(self, patience: int, threshold: float) -> None:
         self.patience = patience
         self.threshold = threshold
-        self.valid: TensorData | None = None
 
     def initialize(self) -> NetworkEarlyStopping:
         self.best_losses_: list[float] = []
@@ -101,11 +104,16 @@ class NetworkEarlyStopping(Callback):
         self.misses_: list[int] = []
         self.best_states_: list[dict[str, torch.Tensor] | None] = []
         self.all_stopped_ = False
+        self._valid_predictions: list[tuple[torch.Tensor, torch.Tensor]] = []
         return self
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_valid_predictions"] = []
+        state["best_states_"] = [None] * len(self.__dict__.get("best_states_", []))
+        return state
+
     def on_train_begin(self, net: SculptNet, **kwargs: Any) -> None:
-        if self.valid is None:
-            raise RuntimeError("NetworkEarlyStopping needs its validation rows (valid).")
         n = len(net.module_.part_sizes)
         self.initialize()
         self.best_losses_ = [math.inf] * n
@@ -114,18 +122,25 @@ class NetworkEarlyStopping(Callback):
         self.best_states_ = [None] * n
         net.training_networks = list(range(n))
 
-    def on_epoch_end(self, net: SculptNet, **kwargs: Any) -> None:
-        with evaluating(net.module_):  # every network, stopped or not
-            members = net.infer(self.valid.X)
-        losses = network_losses(net, self.valid, members)
+    def on_batch_end(
+        self, net: SculptNet, batch: Any = None, training: bool = False,
+        y_pred: tuple[torch.Tensor, torch.Tensor] | None = None, **kwargs: Any,
+    ) -> None:
+        if not training:  # skorch's validation pass: every network's members, in order
+            self._valid_predictions.append(y_pred)
+
+    def on_epoch_end(
+        self, net: SculptNet, dataset_valid: TensorData | None = None, **kwargs: Any
+    ) -> None:
+        if dataset_valid is None:
+            raise RuntimeError(
+                "NetworkEarlyStopping needs the validation rows of skorch's validation "
+                "pass: give the net a train_split (e.g. skorch.helper.predefined_split)."
+            )
+        predictions, self._valid_predictions = self._valid_predictions, []
+        members = tuple(torch.cat(part) for part in zip(*predictions, strict=True))
+        losses = network_losses(net, dataset_valid, members)
         epoch = len(net.history)
-        pooled = float(net.get_loss(members, (self.valid.y, self.valid.sample_weight,
-                                              self.valid.networks), training=False))
-        # As skorch records a validation pass: one batch of every validation row.
-        net.history.new_batch()
-        net.history.record_batch("valid_loss", pooled)
-        net.history.record_batch("valid_batch_size", len(self.valid))
-        net.history.record("valid_loss", pooled)
         for p, loss in enumerate(losses):
             net.history.record(f"valid_loss_{p}", loss)
         for p in list(net.training_networks):
@@ -147,16 +162,19 @@ class NetworkEarlyStopping(Callback):
         for p in net.training_networks or []:
             self._restore(net, p)
         net.training_networks = None
-        # Neither the rows nor the weight copies belong in the fitted model (its pickle).
-        self.valid = None
+        # The weight copies do not belong in the fitted model (its pickle).
         self.best_states_ = [None] * len(self.best_states_)
 
     def restore_all(self, net: SculptNet) -> bool:
-        """Put every network's best weights back; False if a network has none yet."""
+        """Put every network's best weights back (and drop the copies).
+
+        Returns False, restoring nothing, if a network has none yet.
+        """
         if any(state is None for state in self.best_states_):
             return False
         for p in range(len(self.best_states_)):
             self._restore(net, p)
+        self.best_states_ = [None] * len(self.best_states_)
         return True
 
     @property

@@ -1,43 +1,81 @@
 """One call of training: the validation split, the epochs, divergence, risk calibration.
 
-The functions here act on a fitted estimator's net (``est.net_``) and return
-what the estimator records; the estimator decides when to call them.
+The functions here act on a net and return what the estimator records; the
+estimator decides when to call them.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
 from skorch.callbacks import EarlyStopping
+from skorch.helper import predefined_split
 
 from ._data import TensorData, as_tensor
+from ._device import rng_devices
 from ._net import SculptNet, TrainingDiverged, predictive_mean_std
 from ._risk_scale import fit_risk_scale_rows
 from ._stopping import NetworkEarlyStopping
 from ._tensor import evaluating
 from .sculpt.distributions import SculptDistribution
 
-__all__ = ["HoldOut", "fit_calibration_factor", "given_validation", "held_epoch",
+__all__ = ["TrainingOutcome", "draw_seed", "fit_calibration_factor", "given_validation", "held_epoch",
            "network_weights", "normalise_weights", "restore_after_divergence",
-           "split_validation", "stream_weight_unit", "training_and_validation"]
+           "split_validation", "stream_weight_unit", "train_net", "training_and_validation"]
 
 #: Fewest held-out rows with non-zero weight on which calibrate_risk fits its factor.
 MIN_CALIBRATION_ROWS = 20
 
 
-class HoldOut:
-    """skorch ``train_split`` that returns a fixed validation set."""
+def draw_seed(random_state: Any) -> int:
+    """One seed from ``random_state`` (an int gives the same seed every time)."""
+    return int(check_random_state(random_state).randint(2**31 - 1))
 
-    def __init__(self, valid: TensorData) -> None:
-        self.valid = valid
 
-    def __call__(self, dataset: TensorData, y: Any = None, **fit_params: Any) -> tuple:
-        return dataset, self.valid
+class TrainingOutcome(NamedTuple):
+    """What one call of :func:`train_net` did."""
+
+    #: Epochs trained in this call.
+    epochs: int
+    #: The epoch (1-based, numbered as in the net's history) whose weights the net holds.
+    best_epoch: int
+    #: Whether the user interrupted it (KeyboardInterrupt), not early stopping.
+    interrupted: bool
+
+
+def train_net(
+    net: SculptNet, train: TensorData, valid: TensorData | None, *, epochs: int,
+    stop_early: bool, seed: int, device: Any,
+) -> TrainingOutcome:
+    """Train ``net`` for up to ``epochs`` epochs, seeded, and restore after a divergence.
+
+    With ``stop_early`` the validation rows are skorch's validation set
+    (:func:`skorch.helper.predefined_split`) for the early-stopping callback;
+    the split is removed afterwards, so the fitted net holds no rows. torch's
+    global random state is left as it was; the seed drives dropout and the
+    batch order.
+    """
+    epochs_before = len(net.history)
+    net.interrupted_ = False
+    restored = None
+    net.train_split = predefined_split(valid) if stop_early and valid is not None else None
+    try:
+        with torch.random.fork_rng(devices=rng_devices(device)):
+            torch.manual_seed(int(seed))
+            net.generator.manual_seed(int(seed))
+            net.partial_fit(train, epochs=epochs)
+    except TrainingDiverged as exc:
+        restored = restore_after_divergence(net, exc)
+    finally:
+        net.train_split = None
+    return TrainingOutcome(len(net.history) - epochs_before, held_epoch(net, restored),
+                           net.interrupted_)
 
 
 def normalise_weights(weight: torch.Tensor | None, what: str) -> torch.Tensor | None:

@@ -33,14 +33,14 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, get_tags
 
-from ._predictions import central_intervals as _central_intervals
-from ._predictions import check_confidence_levels as _check_confidence_levels
-from ._predictions import check_positive_target as _check_positive_target
-from ._predictions import check_predictions as _check_predictions
-from ._predictions import check_quantile_levels as _check_quantile_levels
-from ._predictions import estimator_distribution as _estimator_distribution
-from ._predictions import predict_with_std as _predict_with_std
-from ._predictions import predicted_cdf as _predicted_cdf
+from ._predictive import central_intervals as _central_intervals
+from ._predictive import check_confidence_levels as _check_confidence_levels
+from ._predictive import check_positive_target as _check_positive_target
+from ._predictive import check_predictions as _check_predictions
+from ._predictive import check_quantile_levels as _check_quantile_levels
+from ._predictive import estimator_distribution as _estimator_distribution
+from ._predictive import predict_with_std as _predict_with_std
+from ._predictive import predicted_cdf as _predicted_cdf
 from ._risk_scale import fit_risk_scale_rows as _fit_scale
 from .sculpt.distributions import SculptDistribution
 
@@ -246,11 +246,16 @@ class RecalibratedRegressor(RegressorMixin, BaseEstimator):
         return self.scale_ if self.method == "scale" else self.std_factor_
 
     def predict(
-        self, X: Any, return_std: bool = False, return_risk: bool = False
-    ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-        """Predict the mean and, on request, the recalibrated standard deviation.
+        self, X: Any, return_risk: bool = False, return_std: bool = False
+    ) -> np.ndarray | tuple[np.ndarray, ...]:
+        """Predict the mean and, on request, the recalibrated risk and total std.
 
-        The mean is the wrapped estimator's. With ``method="scale"`` the
+        The keywords mean what they mean for
+        :meth:`SculptRegressor.predict <sculpt_sklearn.SculptRegressor.predict>`:
+        ``return_std`` the **total** predictive standard deviation (what
+        intervals and NLL use), ``return_risk`` the **aleatoric** part.
+
+        The mean is the wrapped estimator's. With ``method="scale"`` the total
         standard deviation is the wrapped one times ``scale_``: the exact
         standard deviation of the recalibrated distribution. With
         ``method="isotonic"`` it is the wrapped one times ``std_factor_``,
@@ -260,32 +265,81 @@ class RecalibratedRegressor(RegressorMixin, BaseEstimator):
         :meth:`predict_quantiles` are the recalibrated ones, and they can
         be asymmetric. For the positive families (LogNormal, Gamma) that
         root mean square depends on the row and is computed per row
-        (quadrature on 512 levels).
+        (quadrature on 512 levels). The risk is the wrapped estimator's
+        aleatoric std rescaled by the same factor as the total, row by row:
+        recalibration says how wrong the total was, not how to split it, so
+        the split (``risk / std``) stays the wrapped model's.
 
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
             Features.
-        return_std : bool, default=False
-            Also return the recalibrated standard deviation.
         return_risk : bool, default=False
-            Same as ``return_std`` (the keyword of SculptRegressor).
+            Also return the recalibrated aleatoric standard deviation. Needs
+            a wrapped estimator whose ``predict`` takes ``return_risk`` (a
+            :class:`~sculpt_sklearn.SculptRegressor` or a Pipeline ending in
+            one).
+        return_std : bool, default=False
+            Also return the recalibrated total standard deviation.
 
         Returns
         -------
         y_mean : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predicted means.
+        y_risk : ndarray, same shape as ``y_mean``
+            Recalibrated aleatoric standard deviations. Only returned when
+            ``return_risk`` is True.
         y_std : ndarray, same shape as ``y_mean``
-            Recalibrated standard deviations. Only returned when
-            ``return_std`` or ``return_risk`` is True.
+            Recalibrated total standard deviations. Only returned when
+            ``return_std`` is True (after ``y_risk`` when both are asked).
+
+        Raises
+        ------
+        TypeError
+            With ``return_risk=True`` when the wrapped estimator does not
+            predict a risk.
         """
         check_is_fitted(self)
         if not (return_std or return_risk):
             return self.estimator_.predict(X)
-        y_mean, y_std = _predict_with_std(self.estimator_, X)
+        if return_risk:
+            y_mean, y_risk, y_std = self._predict_risk_and_std(X)
+        else:
+            y_mean, y_std = _predict_with_std(self.estimator_, X)
+            y_risk = None
+        y_std = np.asarray(y_std)
         if self.method == "isotonic" and not self.distribution_.location_scale:
-            return y_mean, self._isotonic_std_rows(np.asarray(y_mean), np.asarray(y_std))
-        return y_mean, np.asarray(y_std) * self._std_factor()
+            total = self._isotonic_std_rows(np.asarray(y_mean), y_std)
+            factor = total / y_std
+        else:
+            factor = self._std_factor()
+            total = y_std * factor
+        out = [y_mean]
+        if return_risk:
+            out.append(np.asarray(y_risk) * factor)
+        if return_std:
+            out.append(total)
+        return tuple(out)
+
+    def _predict_risk_and_std(self, X: Any) -> tuple[Any, Any, Any]:
+        """The wrapped estimator's ``(mean, risk, std)``, or an error that says what to do."""
+        name = type(self.estimator_).__name__
+        try:
+            out = self.estimator_.predict(X, return_risk=True, return_std=True)
+        except TypeError as exc:
+            if "return_risk" not in str(exc):
+                raise
+            raise TypeError(
+                f"return_risk=True asks for the recalibrated aleatoric std, but the wrapped "
+                f"{name}.predict does not take return_risk (it predicts no risk); ask for "
+                f"return_std=True, the recalibrated total std. Original error: {exc}"
+            ) from exc
+        if not (isinstance(out, tuple) and len(out) == 3):
+            raise TypeError(
+                f"{name}.predict(X, return_risk=True, return_std=True) must return "
+                f"(y_mean, y_risk, y_std); got {type(out).__name__}."
+            )
+        return out
 
     def _recalibrated_levels(self, j: int, levels: np.ndarray) -> np.ndarray:
         """The base CDF levels whose recalibrated levels are ``levels``, output ``j``."""

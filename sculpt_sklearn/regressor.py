@@ -15,67 +15,35 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
-from ._build import (
-    build_criterion,
-    build_net,
-    build_networks,
-    check_loss_for_family,
-    configure_net,
-    target_standardisation,
-)
+from ._build import build_net, configure_training, risk_head_depth, target_standardisation
 from ._data import TensorData, as_tensor
-from ._defaults import (
-    is_auto,
-    resolve_distribution,
-    resolve_n_networks,
-    resolve_schedule,
-    tabm_module_kwargs,
-)
-from ._device import check_device, rng_devices
+from ._device import DeviceConstraint, check_device
+from ._inference import mixture_prediction, resolve_predict_dtype
 from ._input import (
     raw_table,
     target_2d,
+    validate_fit_input,
     validate_input,
-    validate_raw_fit_input,
     validate_sample_weight,
     validate_validation_data,
 )
-from ._net import TrainingDiverged
 from ._objectives import OBJECTIVES
-from ._optimizer import optimizer_kwargs
-from ._params import PrefixedParamsMixin, split_prefixed
-from ._persistence import (
-    as_array,
-    check_compatible,
-    check_module_kind,
-    check_saved_arguments,
-    check_saved_networks,
-    describe_distribution,
-    fitted_state,
-    from_plain,
-    read_params,
-    restore_fitted_attributes,
-    saved_family,
-    write_params,
-)
-from ._predict import mixture_prediction, resolve_predict_dtype
-from ._predictions import central_intervals as _central_intervals
-from ._predictions import check_confidence_levels as _check_confidence_levels
-from ._predictions import check_positive_target
-from ._predictions import check_quantile_levels as _check_quantile_levels
-from ._preprocess import TabularPreprocessor
-from ._stopping import NetworkEarlyStopping
+from ._params import PrefixedParamsMixin
+from ._persistence import read_params, write_params
+from ._predictive import central_intervals as _central_intervals
+from ._predictive import check_confidence_levels as _check_confidence_levels
+from ._predictive import check_positive_target
+from ._predictive import check_quantile_levels as _check_quantile_levels
+from ._preprocess import fit_encoder
+from ._resolve import Reference, resolve_params
 from ._training import (
-    HoldOut,
-    early_stopper,
+    draw_seed,
     fit_calibration_factor,
     given_validation,
-    held_epoch,
-    restore_after_divergence,
     stream_weight_unit,
+    train_net,
     training_and_validation,
 )
-from .models import TabMModule
 from .sculpt.distributions import SculptDistribution
 from .sculpt.pool import Pool
 from .sculpt.wrapper import SculptModule
@@ -84,8 +52,9 @@ __all__ = ["SculptRegressor"]
 
 logger = logging.getLogger(__name__)
 
-#: Floor of the predicted standard deviation, in units of the standardised target.
-_MIN_RISK = 1e-4
+#: The fitted attributes scikit-learn's input validation sets in ``fit`` itself; a
+#: call of fit that fails puts them back as they were.
+_INPUT_SCHEMA = ("n_features_in_", "feature_names_in_")
 
 
 class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
@@ -234,7 +203,9 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         Seeds weight initialisation, the validation split, batch order and
         dropout; the global torch random state is left untouched.
     device : str or torch.device, default="cpu"
-        Where to train and predict (``"cuda"`` for a GPU).
+        Where to train and predict: ``"cpu"``, ``"cuda"`` (or ``"cuda:1"``),
+        ``"mps"`` or ``"xpu"``. A fitted model predicts on the device of its
+        weights.
     verbose : int, default=0
         ``1`` prints skorch's table of epochs.
     progress_bar : bool, default=False
@@ -243,7 +214,12 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         Extra callbacks, as ``[("name", callback), ...]`` or a list.
     warm_start : bool, default=False
         Continue from the previous fit's weights and target scaling; the
-        training parameters as they are at that call take effect.
+        training parameters as they are at that call take effect. A
+        parameter that would change the network (``module``, ``module__*``,
+        ``distribution``, ``n_layers``, ``layer``, ``risk_hidden``,
+        ``n_networks``, ``categorical_features``, ``max_discrete_levels``, to or
+        from ``loss="faithful"``) is refused with an error that names it;
+        ``"auto"`` keeps what was fitted.
     predict_dtype : {"auto", "float64", "float32"}, default="auto"
         Dtype of the forward pass at prediction time. ``"auto"``: float64
         when the module runs in it (predictions then agree across batch
@@ -353,7 +329,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         "tol": [Interval(Real, 0, None, closed="left")],
         "max_grad_norm": [None, Interval(Real, 0, None, closed="neither")],
         "random_state": ["random_state"],
-        "device": [str, torch.device],
+        "device": [DeviceConstraint()],
         "verbose": ["verbose"],
         "progress_bar": ["boolean"],
         "callbacks": [None, list],
@@ -475,7 +451,9 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         the current weights and target scaling, with the parameters as they
         are now: ``max_epochs``, ``lr``, ``batch_size``, ``early_stopping``,
         ``n_iter_no_change``, ``calibrate_risk`` and the other training
-        parameters changed with ``set_params`` take effect.
+        parameters changed with ``set_params`` take effect; a changed
+        structure (see ``warm_start``) is refused. A call of ``fit`` that
+        fails leaves a fitted estimator as it was.
 
         Validation rows you choose (``X_val``, ``y_val``), as in
         :meth:`sklearn.ensemble.HistGradientBoostingRegressor.fit`, replace the
@@ -519,8 +497,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         self : SculptRegressor
             The fitted estimator.
         """
-        continuing = self.warm_start and hasattr(self, "net_")
-        return self._fit(X, y, sample_weight, incremental=False, continuing=continuing,
+        return self._fit(X, y, sample_weight, incremental=False,
                          validation=(X_val, y_val, sample_weight_val))
 
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> SculptRegressor:
@@ -550,228 +527,117 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         -------
         self : SculptRegressor
         """
-        continuing = hasattr(self, "net_")
-        if not continuing:
-            self._validate_params()
-        return self._fit(X, y, sample_weight, incremental=True, continuing=continuing)
+        self._validate_params()
+        return self._fit(X, y, sample_weight, incremental=True)
 
     def _fit(
-        self, X: Any, y: Any, sample_weight: Any, *, incremental: bool, continuing: bool,
+        self, X: Any, y: Any, sample_weight: Any, *, incremental: bool,
         validation: tuple[Any, Any, Any] = (None, None, None),
     ) -> SculptRegressor:
+        """Validate, encode, resolve, build, train, calibrate, assign.
+
+        A call that fails leaves the estimator as it was (a continued net
+        keeps the epochs it trained, as skorch's does).
+        """
+        continuing = hasattr(self, "net_") and (incremental or self.warm_start)
         check_device(self.device, self.net_.module_ if continuing else None)
-        X, y = self._validate_fit_input(X, y, reset=not continuing,
-                                        min_samples=1 if incremental else 2)
-        y2d = target_2d(y)
-        family = self.distribution_ if continuing else resolve_distribution(self.distribution, self.module is None)
-        check_positive_target(y2d, family, "y")
-        sample_weight = validate_sample_weight(sample_weight, X)
-        given = validate_validation_data(self, *validation, n_outputs=y2d.shape[1])
-        if given is not None:
-            check_positive_target(given[1], family, "y_val")
-        n_rows = None if incremental else X.shape[0]
-        if continuing:
-            if y2d.shape[1] != self.n_outputs_:
+        builtin = hasattr(self, "preprocessor_") if continuing else self.module is None
+        schema = {k: self.__dict__[k] for k in _INPUT_SCHEMA if k in self.__dict__}
+        try:
+            # Validate (scikit-learn sets n_features_in_ and feature_names_in_ here).
+            X, y = validate_fit_input(self, X, y, builtin=builtin, reset=not continuing,
+                                      min_samples=1 if incremental else 2)
+            y2d = target_2d(y)
+            if continuing and y2d.shape[1] != self.n_outputs_:
                 raise ValueError(
                     f"y has {y2d.shape[1]} output(s) but the model was fitted with "
                     f"{self.n_outputs_}; set warm_start=False to start over."
                 )
-            X = self._encode(X)
-        else:
-            X = self._setup(X, y2d, np.ndim(y), sample_weight, n_rows, family)
-        groups = split_prefixed(self._prefixed_params, sorted(self._parameter_constraints))
-        self._optimizer_spec = configure_net(
-            self.net_, self.get_params(deep=False), groups["optimizer"],
-            n_rows=self._schedule_rows if n_rows is None else n_rows,
-            default_model=self.module is None,
-            use_validation=self.early_stopping and not incremental,
-            current_optimizer=self._optimizer_spec,
-        )
-
-        z = (y2d - self.y_loc_) / self.y_scale_
-        device = self.device
-        X_t = as_tensor(X, torch.float32, device)
-        z_t = as_tensor(z, torch.float32, device)
-        w_t = None
-        if sample_weight is not None:
-            w_t = as_tensor(sample_weight, torch.float32, device)
-        data = TensorData(X_t, z_t, w_t)
-        if incremental:
-            if not hasattr(self, "_stream_weight_unit"):
-                self._stream_weight_unit = stream_weight_unit(w_t)
-            data.sample_weight = None if w_t is None else w_t / self._stream_weight_unit
-            train, valid = data, None
-        else:
-            valid = None
+            sample_weight = validate_sample_weight(sample_weight, X)
+            given = validate_validation_data(self, *validation, n_outputs=y2d.shape[1],
+                                             builtin=builtin)
+            # Encode.
+            if not builtin:
+                preprocessor = None
+            elif continuing:
+                preprocessor = self.preprocessor_
+            else:
+                preprocessor = fit_encoder(X, self.categorical_features,
+                                           self.max_discrete_levels, draw_seed(self.random_state))
+            X = X if preprocessor is None else preprocessor.transform(X)
+            # Resolve.
+            resolved = resolve_params(
+                self.get_params(deep=False), known_params=list(self._parameter_constraints),
+                n_rows=None if incremental else X.shape[0], incremental=incremental,
+                encoded=X, preprocessor=preprocessor,
+                reference=self._reference("partial_fit" if incremental else "warm_start")
+                if continuing else None,
+            )
+            check_positive_target(y2d, resolved.family, "y")
             if given is not None:
-                valid = given_validation(
-                    self._encode(given[0]), (given[1] - self.y_loc_) / self.y_scale_, given[2],
-                    device, early_stopping=self.early_stopping,
-                    calibrate_risk=self.calibrate_risk,
+                check_positive_target(given[1], resolved.family, "y_val")
+            # Build (or continue).
+            if continuing:
+                net, seed = self.net_, int(self._continuation_seeds.integers(2**31 - 1))
+                y_loc, y_scale = self.y_loc_, self.y_scale_
+                configure_training(net, resolved, self._resolved)
+            else:
+                y_loc, y_scale = target_standardisation(
+                    y2d, sample_weight, self.target_loc, self.target_scale, resolved.family)
+                seed = draw_seed(self.random_state)
+                net = build_net(resolved, X[:2], n_outputs=y2d.shape[1], seed=seed)
+            # Train.
+            stream_unit = self.__dict__.get("_stream_weight_unit") if continuing else None
+            data = TensorData(*(None if a is None else as_tensor(a, torch.float32, self.device)
+                                for a in (X, (y2d - y_loc) / y_scale, sample_weight)))
+            if incremental:
+                stream_unit = stream_weight_unit(data.sample_weight) if stream_unit is None \
+                    else stream_unit
+                if data.sample_weight is not None:
+                    data.sample_weight = data.sample_weight / stream_unit
+                train, valid = data, None
+            else:
+                valid = None if given is None else given_validation(
+                    preprocessor.transform(given[0]) if builtin else given[0],
+                    (given[1] - y_loc) / y_scale, given[2], self.device,
+                    early_stopping=self.early_stopping, calibrate_risk=self.calibrate_risk,
                 )
-            train, valid = training_and_validation(
-                data, valid, early_stopping=self.early_stopping,
-                fraction=self.validation_fraction, seed=self._seed,
-                n_networks=self.n_networks_,
-            )
-
-        seed = self._seed_sequence.integers(2**31 - 1) if continuing else self._seed
-        with torch.random.fork_rng(devices=rng_devices(self.device)):
-            torch.manual_seed(int(seed))
-            self.net_.generator.manual_seed(int(seed))
-            self._train(train, valid, epochs=1 if incremental else self.net_.max_epochs)
-        self.predict_dtype_ = resolve_predict_dtype(self.net_.module_, X[:2], self.predict_dtype)
-        return self
-
-    def _validate_fit_input(
-        self, X: Any, y: Any, *, reset: bool, min_samples: int
-    ) -> tuple[Any, np.ndarray]:
-        """X (a numeric float32 array, or the raw table for the built-in model) and y."""
-        if self.module is not None:
-            return validate_input(
-                validate_data, self, X, y, reset=reset, dtype=np.float32, multi_output=True,
-                y_numeric=True, ensure_min_samples=min_samples,
-            )
-        return validate_raw_fit_input(self, X, y, reset=reset, min_samples=min_samples)
-
-    def _encode(self, X: Any) -> np.ndarray:
-        """The built-in model's encoding of a raw table (identity for a user's module)."""
-        if self.module is not None:
-            return X
-        return self.preprocessor_.transform(X)
-
-    def _setup(
-        self, X: np.ndarray, y2d: np.ndarray, y_ndim: int, sample_weight: Any,
-        n_rows: int | None, family: type[SculptDistribution],
-    ) -> np.ndarray:
-        """Standardise the target, fit the input encoder (built-in model), build.
-
-        Returns the encoded X.
-        """
-        loc, scale = target_standardisation(y2d, sample_weight, self.target_loc,
-                                            self.target_scale, family)
-        encoded = X
-        if self.module is None:
-            seed = int(check_random_state(self.random_state).randint(2**31 - 1))
-            self.preprocessor_ = TabularPreprocessor(
-                categorical_features=self.categorical_features,
-                max_discrete_levels=self.max_discrete_levels, random_state=seed,
-            ).fit(X)
-            encoded = self.preprocessor_.transform(X)
-            if encoded.shape[1] == 0:
-                raise ValueError(
-                    "No column of X varies (every feature is constant or missing), so "
-                    "there is nothing to learn from; pass informative features."
+                train, valid = training_and_validation(
+                    data, valid, early_stopping=self.early_stopping,
+                    fraction=self.validation_fraction, seed=self._seed if continuing else seed,
+                    n_networks=resolved.n_networks,
                 )
-        self._build(encoded, loc, scale, y_ndim=y_ndim, n_rows=n_rows)
-        return encoded
-
-    def _build(
-        self,
-        X: np.ndarray,
-        y_loc: np.ndarray,
-        y_scale: np.ndarray,
-        y_ndim: int,
-        n_rows: int | None = None,
-        module_init: dict[str, Any] | None = None,
-        n_networks: int | None = None,
-        family: type[SculptDistribution] | None = None,
-    ) -> None:
-        """Resolve the parameters and build a fresh net (module, optimizer, callbacks).
-
-        ``module_init``, ``n_networks`` and ``family`` are a weights file's
-        (``load_params``);
-        otherwise the built-in model's arguments and ``n_networks`` follow the rules.
-
-        ``X`` is the (encoded) training input; the module runs once on its
-        first two rows (in eval mode), which initialises lazy layers and checks
-        the output shape; the built-in model takes its bins from all of it.
-        """
-        probe = X[:2]
-        groups = split_prefixed(self._prefixed_params, sorted(self._parameter_constraints))
-        self.distribution_ = (resolve_distribution(self.distribution, self.module is None)
-                              if family is None else family)
-        check_loss_for_family(self.loss, self.distribution_)
-        self.n_outputs_ = len(y_loc)
-        self._y_1d = y_ndim == 1
-        self.y_loc_ = np.asarray(y_loc, dtype=np.float64)
-        self.y_scale_ = np.asarray(y_scale, dtype=np.float64)
-        self.risk_scale_ = np.ones(self.n_outputs_)
-        self.__dict__.pop("_stream_weight_unit", None)
-
-        self.n_networks_ = resolve_n_networks(
-            self.n_networks if n_networks is None else n_networks, n_rows, self.module is None
+            outcome = train_net(net, train, valid,
+                                epochs=1 if incremental else resolved.schedule["max_epochs"],
+                                stop_early=resolved.use_validation, seed=seed,
+                                device=self.device)
+            # Calibrate.
+            if valid is not None and self.calibrate_risk:
+                risk_scale = fit_calibration_factor(net, valid, resolved.family, y2d.shape[1])
+            else:
+                risk_scale = self.risk_scale_ if continuing else np.ones(y2d.shape[1])
+        except BaseException:
+            for name in _INPUT_SCHEMA:
+                self.__dict__.pop(name, None)
+            self.__dict__.update(schema)
+            raise
+        # Assign.
+        self._set_fitted(
+            net_=net, _resolved=resolved, preprocessor_=preprocessor,
+            distribution_=resolved.family, n_networks_=resolved.n_networks,
+            n_outputs_=y2d.shape[1], _y_1d=self._y_1d if continuing else np.ndim(y) == 1,
+            y_loc_=np.asarray(y_loc, dtype=np.float64),
+            y_scale_=np.asarray(y_scale, dtype=np.float64),
+            risk_scale_=risk_scale,
+            n_iter_=(self.n_iter_ if continuing else 0) + outcome.epochs,
+            best_epoch_=outcome.best_epoch,
+            predict_dtype_=resolve_predict_dtype(net.module_, X[:2], self.predict_dtype),
+            _seed=self._seed if continuing else seed,
+            _continuation_seeds=(self._continuation_seeds if continuing
+                                 else np.random.default_rng(seed)),
+            _stream_weight_unit=stream_unit,
         )
-        rng = check_random_state(self.random_state)
-        self._seed = int(rng.randint(2**31 - 1))
-        self._seed_sequence = np.random.default_rng(self._seed)
-        with torch.random.fork_rng(devices=rng_devices(self.device)):
-            torch.manual_seed(self._seed)
-            saved = module_init or {}
-            check_saved_arguments(saved, groups["module"])
-            module_kwargs = {**groups["module"], **saved}
-            if self.module is None:
-                module_kwargs = tabm_module_kwargs(
-                    X, self.preprocessor_.n_numeric_out_, self.preprocessor_.cat_cardinalities_,
-                    n_rows, module_kwargs,
-                )
-            # The built-in model's resolved arguments (the row rule's k, the bins, the
-            # cardinalities) travel with save_params, so load_params rebuilds it alike.
-            self._module_init = dict(module_kwargs) if self.module is None else {}
-            module = build_networks(
-                TabMModule if self.module is None else self.module, module_kwargs,
-                self.n_networks_, distribution=self.distribution_, probe=probe,
-                n_outputs=self.n_outputs_, n_layers=self.n_layers, layer=self.layer,
-                risk_hidden=self.risk_hidden, loss=self.loss, min_risk=_MIN_RISK,
-                device=self.device,
-            )
-        criterion, criterion_kwargs = build_criterion(self.criterion, groups["criterion"])
-        schedule = resolve_schedule(self.get_params(deep=False), n_rows, self.module is None)
-        self.net_ = build_net(
-            module,
-            criterion=criterion,
-            criterion_kwargs=criterion_kwargs,
-            optimizer=self.optimizer,
-            optimizer_kwargs=optimizer_kwargs(self.optimizer, self.weight_decay,
-                                              groups["optimizer"], self.device),
-            schedule=schedule,
-            callbacks=[],
-            loss=self.loss,
-            beta=self.beta,
-            criterion_weight=self.criterion_weight,
-            max_grad_norm=self.max_grad_norm,
-            device=self.device,
-            verbose=self.verbose,
-        )
-        self.net_.initialize()
-        self._schedule_rows = n_rows
-        self._optimizer_spec = (self.optimizer, self.weight_decay, dict(groups["optimizer"]))
-        self.n_iter_ = 0
-        self.predict_dtype_ = "float64"
-
-    def _train(self, train: TensorData, valid: TensorData | None, epochs: int) -> None:
-        stopping = valid is not None and self.early_stopping
-        stopper = early_stopper(self.net_)
-        if isinstance(stopper, NetworkEarlyStopping):  # it scores the held-out rows itself
-            stopper.valid = valid
-            stopping = False
-        self.net_.train_split = HoldOut(valid) if stopping else None
-        epochs_before = len(self.net_.history)
-        self.net_.interrupted_ = False
-        restored = None
-        try:
-            self.net_.partial_fit(train, epochs=epochs)
-        except TrainingDiverged as exc:
-            restored = restore_after_divergence(self.net_, exc)
-        finally:
-            self.net_.train_split = None
-        self.n_iter_ += len(self.net_.history) - epochs_before
-        self.best_epoch_ = held_epoch(self.net_, restored)
-        if valid is not None and self.calibrate_risk:
-            self.risk_scale_ = fit_calibration_factor(
-                self.net_, valid, self.distribution_, self.n_outputs_
-            )
-        if self.net_.interrupted_:
+        if outcome.interrupted:
             warnings.warn(
                 f"Training was interrupted (KeyboardInterrupt) after {self.n_iter_} epoch(s); "
                 "the estimator keeps the weights reached so far (the best ones when "
@@ -780,6 +646,42 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
                 RuntimeWarning,
                 stacklevel=3,
             )
+        return self
+
+    def _set_fitted(self, **state: Any) -> None:
+        """The one place the fitted attributes are set (``fit``, ``partial_fit``, ``load_params``).
+
+        ``preprocessor_`` is removed when it is None (a user's module): every
+        verb branches on whether it is there.
+        """
+        for name, value in state.items():
+            if value is None and name in ("preprocessor_", "feature_names_in_",
+                                          "_stream_weight_unit"):
+                self.__dict__.pop(name, None)
+            else:
+                setattr(self, name, value)
+
+    def _reference(self, source: str) -> Reference:
+        """What the fitted model is, for a call that continues it."""
+        return self._resolved.reference(source, n_layers=risk_head_depth(self.net_.module_))
+
+    def __sklearn_is_fitted__(self) -> bool:
+        """Whether the estimator holds a trained net (``fit``, ``partial_fit`` or ``load_params``)."""
+        return hasattr(self, "net_")
+
+    def _preprocess_X(self, X: Any) -> np.ndarray:
+        """The one input path of a fitted model: checked against ``fit``, then encoded.
+
+        It branches on fitted state: the built-in model's ``preprocessor_``
+        (a raw table, encoded), else a user's module (a numeric array, as given).
+        """
+        check_is_fitted(self)
+        if hasattr(self, "preprocessor_"):
+            return self.preprocessor_.transform(raw_table(self, X, reset=False))
+        # float32 input stays float32 here: each batch is cast on its own, so
+        # memory grows with the outputs, not with a float64 copy of X.
+        return validate_input(validate_data, self, X, reset=False,
+                              dtype=(np.float64, np.float32))
 
     # ----------------------------------------------------------- persistence
     def save_params(self, f: Any) -> None:
@@ -788,23 +690,27 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         Unlike a pickle, the file holds only tensors, numbers and strings, so
         :meth:`load_params` reads it with ``torch.load(weights_only=True)``,
         which cannot run code. It records the output family (with Student-t's
-        ``df``), the objective and the target scaling; the architecture is not
-        saved: load into an estimator made with the same parameters.
+        ``df``), the objective, the target scaling and the built-in model's
+        input encoder (as its fitted arrays); the architecture is not saved:
+        load into an estimator made with the same parameters.
 
         Parameters
         ----------
         f : str, path or file object
             Where to write (``torch.save``).
         """
-        check_is_fitted(self, "net_")
-        write_params(f, fitted_state(self))
+        check_is_fitted(self)
+        write_params(f, self)
 
     def load_params(self, f: Any) -> SculptRegressor:
         """Build the module from this estimator's parameters and load saved weights.
 
         With ``distribution="auto"`` the family is the file's (the one it was
         trained with), as ``n_networks="auto"`` takes the file's number of
-        networks; a family named here must match the file's.
+        networks; a family named here must match the file's. It is all or
+        nothing: the file and the parameters are checked and the weights
+        loaded into a new net before any attribute of the estimator changes,
+        so a load that fails leaves the estimator as it was.
 
         Parameters
         ----------
@@ -825,43 +731,37 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         """
         self._validate_params()
         check_device(self.device)
-        state = read_params(f)
-        check_module_kind(state, self.module)
-        # "auto" loads the family the file was trained with, as n_networks="auto" its count.
-        family = (saved_family(state) if is_auto(self.distribution)
-                  else resolve_distribution(self.distribution, self.module is None))
-        check_compatible(state, describe_distribution(family), self.loss)
-        width = state["n_features_in"]
-        if self.module is None:
-            self.preprocessor_ = from_plain(state["encoder"])
-            width = self.preprocessor_.n_numeric_out_ + len(self.preprocessor_.cat_cardinalities_)
-        probe = np.zeros((2, width), dtype=np.float32)
-        self._build(probe, as_array(state["y_loc"]), as_array(state["y_scale"]), state["y_ndim"],
-                    module_init=state["module_init"],
-                    n_networks=check_saved_networks(state, self.n_networks), family=family)
+        saved = read_params(f)
+        resolved = resolve_params(
+            self.get_params(deep=False), known_params=list(self._parameter_constraints),
+            n_rows=None, incremental=False, reference=saved.reference,
+        )
+        seed = draw_seed(self.random_state)
+        probe = np.zeros((2, saved.input_width), dtype=np.float32)
+        net = build_net(resolved, probe, n_outputs=len(saved.y_loc), seed=seed)
         try:
-            self.net_.module_.load_state_dict(state["module"])
+            net.module_.load_state_dict(saved.weights)
         except RuntimeError as exc:
-            del self.net_
             raise ValueError(
                 "The saved weights do not fit the module built from this estimator's "
                 "parameters; create the estimator with the same parameters (module, "
                 f"module__*, n_layers, layer) as the one that saved them. ({exc})"
             ) from exc
-        restore_fitted_attributes(self, state)
+        self._set_fitted(
+            net_=net, _resolved=resolved, preprocessor_=saved.preprocessor,
+            distribution_=resolved.family, n_networks_=resolved.n_networks,
+            n_features_in_=saved.n_features_in, feature_names_in_=saved.feature_names_in,
+            n_outputs_=len(saved.y_loc), _y_1d=saved.y_1d, y_loc_=saved.y_loc,
+            y_scale_=saved.y_scale, risk_scale_=saved.risk_scale, n_iter_=saved.n_iter,
+            best_epoch_=saved.best_epoch, predict_dtype_=saved.predict_dtype, _seed=seed,
+            _continuation_seeds=np.random.default_rng(seed), _stream_weight_unit=None,
+        )
         return self
 
     # --------------------------------------------------------------- predict
     def _moments(self, X: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Mean, aleatoric and epistemic std in y's units, each (n_samples, n_outputs)."""
-        check_is_fitted(self, "net_")
-        # float32 input stays float32 here: each batch is cast on its own, so
-        # memory grows with the outputs, not with a float64 copy of X.
-        if self.module is None:
-            X = self.preprocessor_.transform(raw_table(self, X, reset=False))
-        else:
-            X = validate_input(validate_data, self, X, reset=False,
-                               dtype=(np.float64, np.float32))
+        X = self._preprocess_X(X)
         mean, aleatoric, epistemic = mixture_prediction(
             self.net_.module_, X, self.predict_dtype_, self.n_outputs_
         )

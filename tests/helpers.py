@@ -2,6 +2,7 @@
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, clone
+from skorch.callbacks import Callback
 
 from sculpt_sklearn.sculpt import get_distribution
 
@@ -40,3 +41,17 @@ class Miscalibrated(RegressorMixin, BaseEstimator):
     def predict(self, X, return_std=False):
         mean, std = self.estimator_.predict(X, return_std=True)
         return (mean, self.factor * std) if return_std else mean
+
+
+class NaNGradientsAt(Callback):
+    """Make every gradient NaN in one epoch (the optimizer's moments too), so training
+    diverges there."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_grad_computed(self, net, named_parameters, **kwargs):
+        if len(net.history) == self.epoch:
+            for _, p in named_parameters:
+                if p.grad is not None:
+                    p.grad.fill_(float("nan"))

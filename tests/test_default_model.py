@@ -112,10 +112,10 @@ def test_discrete_numeric_columns_reach_the_model_as_categories(tmp_path):
     reg = SculptRegressor(**FAST).fit(frame, y)
     prep = reg.preprocessor_
     assert prep.discrete_columns_ == ["rooms"]
-    assert reg._module_init["cat_cardinalities"] == [4, 3, 7]  # colour, city, rooms
+    assert reg._resolved.module_kwargs["cat_cardinalities"] == [4, 3, 7]  # colour, city, rooms
     plain = SculptRegressor(max_discrete_levels=0, **FAST).fit(frame, y)
     assert plain.preprocessor_.discrete_columns_ == []
-    assert plain._module_init["cat_cardinalities"] == [4, 3]
+    assert plain._resolved.module_kwargs["cat_cardinalities"] == [4, 3]
     new = frame.iloc[:5].copy()
     new["rooms"] = 9
     assert np.isfinite(reg.predict(new)).all()

@@ -190,9 +190,6 @@ def test_wrong_input_width_and_bad_codes():
 def test_public_names():
     assert sculpt_sklearn.TabMModule is TabMModule
     assert sculpt_sklearn.MLP is MLP
-    from sculpt_sklearn.mlp import MLP as OldMLP
-
-    assert OldMLP is MLP
 
 
 # -- a tiny training run --------------------------------------------------------------------

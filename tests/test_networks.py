@@ -167,8 +167,8 @@ def test_each_network_stops_on_its_own_and_keeps_its_best_weights(data):
     assert stopper.best_epochs_[0] != stopper.best_epochs_[1]  # each on its own
     assert reg.best_epoch_ == max(stopper.best_epochs_)
     # Nothing of the training run stays in the fitted model: rows, weight copies.
-    assert reg.net_.training_networks is None and stopper.valid is None
-    assert stopper.best_states_ == [None, None]
+    assert reg.net_.training_networks is None and reg.net_.train_split is None
+    assert stopper._valid_predictions == [] and stopper.best_states_ == [None, None]
     # The weights held are each network's best: its out-of-fold loss, recomputed on
     # the rows the fit held out (same seed, same split), is its best loss.
     valid, members = _held_out_members(reg, X, y)

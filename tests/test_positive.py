@@ -22,7 +22,7 @@ from torch import nn
 
 from sculpt_sklearn import MLP, SculptRegressor, metrics, sculpt
 from sculpt_sklearn._build import target_standardisation
-from sculpt_sklearn._predictions import check_positive_target
+from sculpt_sklearn._predictive import check_positive_target
 from sculpt_sklearn.calibration import RecalibratedRegressor
 from sculpt_sklearn.sculpt import Gamma, LogNormal, get_distribution
 

@@ -621,7 +621,7 @@ def test_fixed_target_standardisation(data):
 def test_continuing_on_another_device_is_refused(data):
     X, y, _ = data
     reg = SculptRegressor(max_epochs=2, warm_start=True, random_state=0).fit(X, y)
-    reg.set_params(device="meta")
+    reg.set_params(device="mps")  # a valid device, but not the weights'
     with pytest.raises(ValueError, match="fitted weights are on cpu"):
         reg.fit(X, y)
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from skorch.callbacks import Callback
+from helpers import NaNGradientsAt
 from torch import nn
 
 from sculpt_sklearn import MLP, SculptRegressor
@@ -49,17 +49,6 @@ def test_partial_fit_does_not_switch_early_stopping_off_for_a_later_fit():
     assert "early_stopping" in dict(reg.net_.callbacks_)
 
 
-class NaNGradientsAt(Callback):
-    """Make every gradient NaN in one epoch: the optimizer's moments become NaN."""
-
-    def __init__(self, epoch):
-        self.epoch = epoch
-
-    def on_grad_computed(self, net, named_parameters, **kwargs):
-        if len(net.history) == self.epoch:
-            for _, p in named_parameters:
-                if p.grad is not None:
-                    p.grad.fill_(float("nan"))
 
 
 def test_divergence_recovery_resets_the_optimizer_so_training_can_continue():

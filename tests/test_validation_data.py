@@ -7,12 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import sklearn
+from helpers import NaNGradientsAt
 from scipy import stats
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-from skorch.callbacks import Callback
 
 from sculpt_sklearn import MLP, SculptRegressor
 from sculpt_sklearn._training import MIN_CALIBRATION_ROWS
@@ -197,17 +197,6 @@ def test_best_epoch_without_early_stopping_is_the_last_epoch():
     assert plain.best_epoch_ == FAST["max_epochs"]
 
 
-class NaNGradientsAt(Callback):
-    """Make every gradient NaN in one epoch, so training diverges there."""
-
-    def __init__(self, epoch):
-        self.epoch = epoch
-
-    def on_grad_computed(self, net, named_parameters, **kwargs):
-        if len(net.history) == self.epoch:
-            for _, p in named_parameters:
-                if p.grad is not None:
-                    p.grad.fill_(float("nan"))
 
 
 def test_best_epoch_after_divergence_recovery():

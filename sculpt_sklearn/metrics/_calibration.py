@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .._predictions import DistributionLike, check_predictions, observed_proportions
+from .._predictive import DistributionLike, check_predictions, observed_proportions
 from ._regression import _aggregate
 
 __all__ = ["calibration_curve", "calibration_error", "miscalibration_area"]

@@ -20,7 +20,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import check_array
 from sklearn.utils.validation import _check_sample_weight
 
-from .._predictions import check_confidence_level
+from .._predictive import check_confidence_level
 from ._regression import (
     _inside,
     _interval_scores,

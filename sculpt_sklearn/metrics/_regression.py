@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._predictions import (
+from .._predictive import (
     DistributionLike,
     check_confidence_level,
     check_predictions,

@@ -13,7 +13,7 @@ from typing import Any
 from sklearn.metrics import r2_score, root_mean_squared_error
 from sklearn.utils.metadata_routing import MetadataRequest
 
-from .._predictions import DistributionLike, estimator_distribution, predict_with_std
+from .._predictive import DistributionLike, estimator_distribution, predict_with_std
 from ._calibration import calibration_error, miscalibration_area
 from ._recalibrated import quantile_only_model, refusal, score_by_quantiles
 from ._regression import coverage, crps, interval_score, interval_width, nll, sharpness

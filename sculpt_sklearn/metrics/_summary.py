@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._predictions import DistributionLike, check_predictions
+from .._predictive import DistributionLike, check_predictions
 from ._calibration import calibration_error, miscalibration_area
 from ._regression import coverage, crps, interval_score, interval_width, nll, sharpness
 

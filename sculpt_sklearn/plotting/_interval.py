@@ -6,11 +6,11 @@ from typing import Any
 
 import numpy as np
 
-from .._predictions import check_confidence_level as _check_confidence_level
-from .._predictions import check_predictions as _check_predictions
-from .._predictions import estimator_distribution as _estimator_distribution
-from .._predictions import interval as _interval
-from .._predictions import predict_with_std as _predict_with_std
+from .._predictive import check_confidence_level as _check_confidence_level
+from .._predictive import check_predictions as _check_predictions
+from .._predictive import estimator_distribution as _estimator_distribution
+from .._predictive import interval as _interval
+from .._predictive import predict_with_std as _predict_with_std
 from ._common import _axes, _legend, _name, _pyplot
 
 __all__ = ["IntervalDisplay"]

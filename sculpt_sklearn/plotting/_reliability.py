@@ -6,10 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from .._predictions import check_predictions as _check_predictions
-from .._predictions import estimator_distribution as _estimator_distribution
-from .._predictions import observed_proportions as _observed_proportions
-from .._predictions import predict_with_std as _predict_with_std
+from .._predictive import check_predictions as _check_predictions
+from .._predictive import estimator_distribution as _estimator_distribution
+from .._predictive import observed_proportions as _observed_proportions
+from .._predictive import predict_with_std as _predict_with_std
 from ..metrics import miscalibration_area
 from ._common import _axes, _legend, _name, _pyplot
 

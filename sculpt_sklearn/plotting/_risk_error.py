@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from .._predictions import check_predictions as _check_predictions
-from .._predictions import predict_with_std as _predict_with_std
+from .._predictive import check_predictions as _check_predictions
+from .._predictive import predict_with_std as _predict_with_std
 from ._common import _axes, _legend, _name, _pyplot
 
 __all__ = ["RiskErrorDisplay"]
