@@ -24,7 +24,7 @@ from ._device import rng_devices
 from ._net import DivergenceGuard, SculptNet
 from ._objectives import uses_detached_features
 from ._params import accepted_kwargs, check_kwargs_for
-from ._stopping import NetworkEarlyStopping
+from ._stopping import NetworkEarlyStopping, TimeBudget
 from ._tensor import evaluating
 from .models import TabMModule
 from .sculpt.distributions import SculptDistribution
@@ -294,13 +294,13 @@ def build_criterion(
 
 def build_callbacks(
     *, early_stopping: bool, patience: int, tol: float, progress_bar: bool,
-    user_callbacks: list | None, per_network: bool = False,
+    user_callbacks: list | None, per_network: bool = False, max_time: float | None = None,
 ) -> list[tuple[str, Any]]:
     """The net's callbacks for one call of fit (early stopping only when asked).
 
     ``per_network``: the module is a pool of networks trained side by side,
-    each stopped on its own (:class:`NetworkEarlyStopping`, which also records
-    the validation loss, so it comes before the divergence guard that reads it).
+    each stopped on its own (:class:`NetworkEarlyStopping`). ``max_time``: a
+    :class:`TimeBudget` of that many seconds of training.
     """
     callbacks: list[tuple[str, Any]] = [("divergence_guard", DivergenceGuard())]
     if early_stopping and per_network:
@@ -311,6 +311,8 @@ def build_callbacks(
             EarlyStopping(monitor="valid_loss", patience=patience, threshold=tol,
                           threshold_mode="abs", lower_is_better=True, load_best=True),
         ))
+    if max_time is not None:
+        callbacks.append(("time_budget", TimeBudget(max_time)))
     if progress_bar:
         callbacks.append(("progress_bar", ProgressBar()))
     for i, cb in enumerate(user_callbacks or []):
@@ -333,7 +335,7 @@ def _training_settings(resolved: ResolvedParams, pooled: bool) -> dict[str, Any]
         "callbacks": build_callbacks(
             early_stopping=resolved.use_validation, patience=schedule["n_iter_no_change"],
             tol=resolved.tol, progress_bar=resolved.progress_bar,
-            user_callbacks=resolved.callbacks, per_network=pooled,
+            user_callbacks=resolved.callbacks, per_network=pooled, max_time=resolved.max_time,
         ),
     }
 

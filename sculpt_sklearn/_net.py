@@ -164,6 +164,8 @@ class SculptNet(NeuralNet):
                 return True
             if getattr(cb, "all_stopped_", False):  # NetworkEarlyStopping
                 return True
+            if getattr(cb, "exhausted_", False):  # TimeBudget
+                return True
         return False
 
     def get_dataset(self, X: Any, y: Any = None) -> TensorData:

@@ -126,6 +126,7 @@ class ResolvedParams:
     schedule_rows: int | None
     use_validation: bool
     tol: float
+    max_time: float | None
     progress_bar: bool
     callbacks: list | None
     verbose: int
@@ -243,6 +244,7 @@ def resolve_params(
         schedule_rows=schedule_rows,
         use_validation=params["early_stopping"] and not incremental,
         tol=params["tol"],
+        max_time=params["max_time"],
         progress_bar=params["progress_bar"],
         callbacks=params["callbacks"],
         verbose=params["verbose"],

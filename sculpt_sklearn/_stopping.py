@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import math
+import time
 from typing import Any
 
 import torch
@@ -22,7 +23,7 @@ from skorch.callbacks import Callback
 from ._data import TensorData
 from ._net import SculptNet, predictive_mean_std
 
-__all__ = ["NetworkEarlyStopping", "network_losses"]
+__all__ = ["NetworkEarlyStopping", "TimeBudget", "network_losses"]
 
 
 def network_losses(
@@ -185,3 +186,41 @@ class NetworkEarlyStopping(Callback):
     def _restore(self, net: SculptNet, p: int) -> None:
         if self.best_states_[p] is not None:
             net.module_.parts[p].load_state_dict(self.best_states_[p])
+
+
+class TimeBudget(Callback):
+    """Stop training once ``seconds`` of it have passed (``max_time``).
+
+    Checked after every training batch, so one call of training runs at most
+    one batch past the budget. It stops training as a user interruption would
+    (skorch then runs ``on_train_end``: early stopping puts its best weights
+    back), and the net knows it was the budget (:attr:`exhausted_`), not the
+    user.
+
+    Parameters
+    ----------
+    seconds : float
+        Wall-clock seconds of training (from the start of the epochs; input
+        encoding and building the net are not counted).
+
+    Attributes
+    ----------
+    exhausted_ : bool
+        Whether the last call of training ran out of time.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def initialize(self) -> TimeBudget:
+        self.exhausted_ = False
+        self._start = time.perf_counter()
+        return self
+
+    def on_train_begin(self, net: SculptNet, **kwargs: Any) -> None:
+        self.initialize()
+
+    def on_batch_end(self, net: SculptNet, training: bool = False, **kwargs: Any) -> None:
+        if training and time.perf_counter() - self._start >= self.seconds:
+            self.exhausted_ = True
+            raise KeyboardInterrupt

@@ -47,6 +47,8 @@ class TrainingOutcome(NamedTuple):
     best_epoch: int
     #: Whether the user interrupted it (KeyboardInterrupt), not early stopping.
     interrupted: bool
+    #: Whether it stopped because ``max_time`` ran out.
+    out_of_time: bool
 
 
 def train_net(
@@ -74,8 +76,9 @@ def train_net(
         restored = restore_after_divergence(net, exc)
     finally:
         net.train_split = None
+    budget = dict(net.callbacks_).get("time_budget")
     return TrainingOutcome(len(net.history) - epochs_before, held_epoch(net, restored),
-                           net.interrupted_)
+                           net.interrupted_, bool(getattr(budget, "exhausted_", False)))
 
 
 def normalise_weights(weight: torch.Tensor | None, what: str) -> torch.Tensor | None:

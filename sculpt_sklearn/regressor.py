@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -199,6 +200,16 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         Smallest improvement of the validation NLL that counts.
     max_grad_norm : float, default=None
         Clip the gradient norm to this value at each step when set.
+    max_time : float, default=None
+        A time budget: seconds of training (wall clock, from the first epoch
+        of a call of ``fit`` or ``partial_fit``; encoding the input and
+        building the net are not counted) after which training stops at the
+        end of the current batch, with a
+        :class:`~sklearn.exceptions.ConvergenceWarning`. The model keeps the
+        best weights seen so far with early stopping (the weights of
+        ``best_epoch_``), else the last ones. A fit that stops on time depends
+        on the machine's speed, so ``random_state`` no longer makes it
+        repeatable. None: no budget.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, the validation split, batch order and
         dropout; the global torch random state is left untouched.
@@ -328,6 +339,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         "n_iter_no_change": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "max_grad_norm": [None, Interval(Real, 0, None, closed="neither")],
+        "max_time": [None, Interval(Real, 0, None, closed="neither")],
         "random_state": ["random_state"],
         "device": [DeviceConstraint()],
         "verbose": ["verbose"],
@@ -372,6 +384,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         n_iter_no_change: int | str = "auto",
         tol: float = 1e-4,
         max_grad_norm: float | None = None,
+        max_time: float | None = None,
         random_state: int | np.random.RandomState | None = None,
         device: str | torch.device = "cpu",
         verbose: int = 0,
@@ -406,6 +419,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.max_grad_norm = max_grad_norm
+        self.max_time = max_time
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
@@ -637,6 +651,16 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
                                  else np.random.default_rng(seed)),
             _stream_weight_unit=stream_unit,
         )
+        if outcome.out_of_time:
+            warnings.warn(
+                f"Training stopped at max_time={resolved.max_time} s, after {outcome.epochs} "
+                f"epoch(s) of this call, before it converged; the model holds the weights "
+                f"of epoch {self.best_epoch_}"
+                + (" (the best on the validation rows)." if resolved.use_validation else ".")
+                + " Raise max_time (or set it to None) to train longer.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
         if outcome.interrupted:
             warnings.warn(
                 f"Training was interrupted (KeyboardInterrupt) after {self.n_iter_} epoch(s); "
