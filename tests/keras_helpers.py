@@ -40,7 +40,10 @@ def gradients(fn, *arrays):
         import torch
 
         tensors = [torch.tensor(np.asarray(a), requires_grad=True) for a in arrays]
-        torch.sum(fn(*tensors)).backward()
+        total = torch.sum(fn(*tensors))
+        if not total.requires_grad:  # no input reaches the output
+            return [np.zeros_like(a) for a in arrays]
+        total.backward()
         return [np.zeros_like(a) if t.grad is None else t.grad.numpy()
                 for a, t in zip(arrays, tensors, strict=True)]
     if BACKEND == "tensorflow":

@@ -16,7 +16,7 @@ keras = pytest.importorskip("keras")
 import torch  # noqa: E402
 from keras import ops  # noqa: E402
 from keras_helpers import gradients, to_numpy  # noqa: E402
-from scipy import stats  # noqa: E402
+from scipy import special, stats  # noqa: E402
 
 from sculpt_sklearn import keras as ksculpt  # noqa: E402
 from sculpt_sklearn import sculpt as tsculpt  # noqa: E402
@@ -304,3 +304,35 @@ def test_with_df_is_cached_and_keeps_its_df():
     assert ksculpt.StudentT.with_df(5) is ksculpt.StudentT
     assert ksculpt.StudentT.with_df(7).df == 7.0
     assert "df=7" in repr(ksculpt.StudentT.with_df(7))
+
+
+def test_gamma_cdf_and_icdf_have_no_gradient():
+    y, y_hat, y_risk = inputs("gamma", 8, n=20)
+    for fn in (lambda m, s: ksculpt.Gamma.cdf(as_keras(y)[0], m, s),
+               lambda m, s: ksculpt.Gamma.icdf(0.3, m, s)):
+        for grad in gradients(fn, y_hat, y_risk):
+            np.testing.assert_array_equal(grad, 0.0)
+
+
+@pytest.mark.parametrize(("name", "df"), CASES, ids=IDS)
+def test_float32_cdf_and_icdf_converge(name, df):
+    """The special functions' loops stop at float32 precision (a tolerance below one
+    ulp of 1 made the continued fractions run to their iteration cap)."""
+    kfam, _ = families(name, df)
+    y, y_hat, y_risk = (a.astype(np.float32) for a in inputs(name, 9, n=50))
+    ref = reference(name, df, y_hat.astype(np.float64), y_risk.astype(np.float64))
+    as32 = [ops.convert_to_tensor(a) for a in (y, y_hat, y_risk)]
+    cdf = to_numpy(kfam.cdf(*as32))
+    assert cdf.dtype == np.float32
+    atol = 1e-5
+    if name == "gamma":
+        # P(k, x) = exp(-x + k log x - lgamma(k)) * series: float32 rounds each term of
+        # the exponent, so the error grows with their size (k up to 400 here).
+        y64, m, s = (a.astype(np.float64) for a in (y, y_hat, y_risk))
+        k, x = (m / s) ** 2, y64 * m / s**2
+        terms = np.abs(x) + np.abs(k * np.log(x)) + np.abs(special.gammaln(k))
+        atol = 1e-5 + 8 * np.finfo(np.float32).eps * terms
+    assert np.all(np.abs(cdf - ref.cdf(y.astype(np.float64))) <= atol)
+    q = np.linspace(0.01, 0.99, 50)
+    got = to_numpy(kfam.icdf(q, *as32[1:]))
+    np.testing.assert_allclose(got, ref.ppf(q), rtol=2e-4, atol=1e-5)

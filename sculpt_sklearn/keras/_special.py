@@ -5,9 +5,9 @@
   incomplete beta function (continued fraction, Numerical Recipes ``betacf``); its
   gradient is the density (``keras.ops.custom_gradient``).
 - :func:`student_t_icdf`: its quantile function (Newton's method on ``log F``).
-- :func:`gammainc`: the regularised lower and upper incomplete gamma functions
-  (series below ``x = a + 1``, continued fraction above; Numerical Recipes ``gser`` /
-  ``gcf``), without gradient.
+- :func:`gammainc` / :func:`log_gammainc`: the regularised lower and upper incomplete
+  gamma functions, or their logs (series below ``x = a + 1``, continued fraction above;
+  Numerical Recipes ``gser`` / ``gcf``), without gradient.
 - :func:`gamma_icdf`: the quantile function of the unit-scale gamma (Newton's method
   on the log-concave ``log P`` or ``log Q`` in ``log x``).
 
@@ -26,7 +26,14 @@ from typing import Any
 
 from keras import ops
 
-__all__ = ["gamma_icdf", "gammainc", "lgamma", "student_t_cdf", "student_t_icdf"]
+__all__ = [
+    "gamma_icdf",
+    "gammainc",
+    "lgamma",
+    "log_gammainc",
+    "student_t_cdf",
+    "student_t_icdf",
+]
 
 Tensor = Any
 
@@ -248,6 +255,16 @@ def gammainc(a: Tensor, x: Tensor) -> tuple[Tensor, Tensor]:
         ``P + Q = 1``; each computed where it is the small one, so tails keep
         their relative precision.
     """
+    log_lower, log_upper = log_gammainc(a, x)
+    return ops.exp(log_lower), ops.exp(log_upper)
+
+
+def log_gammainc(a: Tensor, x: Tensor) -> tuple[Tensor, Tensor]:
+    """``(log P(a, x), log Q(a, x))``, finite where ``P`` or ``Q`` underflow (no gradient).
+
+    The series gives ``log P`` and the continued fraction ``log Q`` directly (both are
+    ``log(front) + log(sum)``); the other is ``log1p(-exp(.))`` of it.
+    """
     a = ops.stop_gradient(a)
     x = ops.stop_gradient(ops.where(x > 0, x, 0.0))
     eps = _eps(x)
@@ -292,12 +309,12 @@ def gammainc(a: Tensor, x: Tensor) -> tuple[Tensor, Tensor]:
         (one, b0, one / _TINY, d0, d0, 2.0 * one),
         maximum_iterations=_MAX_ITERATIONS,
     )
-    p_series = ops.exp(log_front) * total
-    q_fraction = ops.exp(log_front) * h
+    log_p_series = log_front + ops.log(total)
+    log_q_fraction = log_front + ops.log(h)
+    log_lower = ops.where(series, log_p_series, ops.log1p(-ops.exp(log_q_fraction)))
+    log_upper = ops.where(series, ops.log1p(-ops.exp(log_p_series)), log_q_fraction)
     zero = x <= 0
-    lower = ops.where(zero, 0.0, ops.where(series, p_series, 1.0 - q_fraction))
-    upper = ops.where(zero, 1.0, ops.where(series, 1.0 - p_series, q_fraction))
-    return lower, upper
+    return ops.where(zero, float("-inf"), log_lower), ops.where(zero, 0.0, log_upper)
 
 
 def gamma_icdf(q: Tensor, a: Tensor) -> Tensor:
@@ -336,13 +353,14 @@ def gamma_icdf(q: Tensor, a: Tensor) -> Tensor:
 
     def body(u: Tensor, step: Tensor) -> tuple:
         x = ops.exp(u)
-        lower, upper = gammainc(a, x)
-        tail = ops.where(lower_half, lower, upper)
-        # d log P / du = x f(x) / P and d log Q / du = -x f(x) / Q.
+        log_lower, log_upper = log_gammainc(a, x)
+        log_tail = ops.where(lower_half, log_lower, log_upper)
+        # d log P / du = x f(x) / P and d log Q / du = -x f(x) / Q, in logs: the
+        # tail may be far below the smallest float at the start.
         log_xf = a * u - x - lgamma(a)
-        slope = ops.exp(log_xf) / tail
+        slope = ops.exp(log_xf - log_tail)
         slope = ops.where(lower_half, slope, -slope)
-        step = (ops.log(tail) - log_target) / slope
+        step = (log_tail - log_target) / slope
         return u - step, step
 
     u, _ = ops.while_loop(cond, body, (start, ops.ones_like(start)), maximum_iterations=200)
