@@ -110,7 +110,7 @@ def weighted_mean(values: Tensor, sample_weight: Tensor | None) -> Tensor:
 
     ``sum_i w_i * mean_j values[i, j] / sum_i w_i``, as the torch families'
     ``loss_function``: weights of one give the plain mean, and scaling all weights
-    changes nothing.
+    changes nothing. Weights of the shape of ``values`` weigh each element.
     """
     if sample_weight is None:
         return ops.mean(values)
@@ -239,7 +239,8 @@ class SculptDistribution(metaclass=_FamilyMeta):
         y_risk : tensor
             Predicted standard deviation, positive, the shape of ``y_hat``.
         sample_weight : tensor of shape (n,), optional
-            Per-row weights; the result is the weighted mean over rows.
+            Per-row weights; the result is the weighted mean over rows (weights of
+            ``y``'s shape weigh each element).
 
         Returns
         -------

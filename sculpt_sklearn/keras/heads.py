@@ -89,9 +89,11 @@ class RiskHead(layers.Layer):
         return ops.softplus(h) + self.min_risk
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
+        """``input_shape`` with the last dimension ``units``."""
         return (*tuple(input_shape)[:-1], self.units)
 
     def get_config(self) -> dict[str, Any]:
+        """The layer's arguments (the Dense layers are rebuilt from them)."""
         config = super().get_config()
         config.update(
             units=self.units, n_layers=self.n_layers, hidden=self.hidden,

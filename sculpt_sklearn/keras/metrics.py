@@ -124,6 +124,7 @@ class Coverage(RiskMetric):
         return ops.cast((level >= low) & (level <= high), ops.dtype(y_hat))
 
     def get_config(self) -> dict[str, Any]:
+        """The metric's arguments, ``confidence_level`` included."""
         config = super().get_config()
         config["confidence_level"] = self.confidence_level
         return config

@@ -211,8 +211,8 @@ class SculptModel(keras.Model):
         self,
         optimizer: Any = "rmsprop",
         loss: Any = None,
-        metrics: Any = None,
         *,
+        metrics: Any = None,
         scale: float = 1.0,
         mode: str = "nll",
         **kwargs: Any,
@@ -222,7 +222,8 @@ class SculptModel(keras.Model):
         Parameters
         ----------
         optimizer : str or keras.optimizers.Optimizer, default="rmsprop"
-            As ``keras.Model.compile``.
+            As ``keras.Model.compile``. The arguments after ``loss`` are keywords
+            only (Keras's third positional argument is ``loss_weights``).
         loss : str, callable or keras.losses.Loss, optional
             The user's own loss on the prediction (e.g. ``"mse"``), or None for the
             distribution's loss alone.
@@ -278,6 +279,7 @@ class SculptModel(keras.Model):
         return [*super().metrics, *self._training.risk_metrics]
 
     def train_step(self, *args: Any, **kwargs: Any) -> Any:
+        """Keras's train step, with this step's forward passes recorded for ``compute_loss``."""
         token = _STEP_OUTPUTS.set([])
         try:
             return super().train_step(*args, **kwargs)
@@ -285,6 +287,7 @@ class SculptModel(keras.Model):
             _STEP_OUTPUTS.reset(token)
 
     def test_step(self, *args: Any, **kwargs: Any) -> Any:
+        """Keras's test step, with this step's forward passes recorded for ``compute_loss``."""
         token = _STEP_OUTPUTS.set([])
         try:
             return super().test_step(*args, **kwargs)
@@ -374,6 +377,7 @@ class SculptModel(keras.Model):
 
     # -- saving -------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
+        """The wrapped model's config, the family and the head's arguments."""
         return {
             "name": self.name,
             "trainable": self.trainable,
@@ -389,6 +393,7 @@ class SculptModel(keras.Model):
 
     @classmethod
     def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> SculptModel:
+        """Rebuild the wrapped model (weights are loaded afterwards by Keras)."""
         config = dict(config)
         model = keras.saving.deserialize_keras_object(
             config.pop("model"), custom_objects=custom_objects
@@ -405,6 +410,7 @@ class SculptModel(keras.Model):
         return next(i for i, layer in enumerate(layers) if layer is self._output_layer)
 
     def get_compile_config(self) -> dict[str, Any]:
+        """Keras's compile config plus ``scale``, ``mode`` and the risk metrics."""
         config = super().get_compile_config()
         if not config:
             return config
@@ -416,6 +422,7 @@ class SculptModel(keras.Model):
         return config
 
     def compile_from_config(self, config: dict[str, Any]) -> None:
+        """Compile from :meth:`get_compile_config`'s output (on loading a saved model)."""
         # keras.Model's own skips a model whose compile is overridden; this one knows
         # its extra arguments (scale, mode) and does what Keras's does otherwise.
         config = keras.saving.deserialize_keras_object(config)
