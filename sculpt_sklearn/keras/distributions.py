@@ -299,14 +299,19 @@ class SculptDistribution(metaclass=_FamilyMeta):
         Returns
         -------
         tensor of shape ``sample_shape + y_hat.shape``
-            ``y_hat + y_risk * eps`` with ``eps`` from the standard member.
+            ``y_hat + y_risk * eps`` with ``eps`` from the standard member for the
+            location-scale families; the positive families' own draws.
         """
         y_hat, y_risk = params
         check_params(y_hat, y_risk)
-        shape = draw_shape(sample_shape, y_hat)
-        return y_hat + y_risk * cls._standard_sample(shape, ops.dtype(y_hat), seed)
+        return cls._sample(y_hat, y_risk, draw_shape(sample_shape, y_hat), seed)
 
     rsample = sample
+
+    @classmethod
+    def _sample(cls, y_hat: Tensor, y_risk: Tensor, shape: tuple, seed: Seed) -> Tensor:
+        """Draws of shape ``shape``; the positive families override it."""
+        return y_hat + y_risk * cls._standard_sample(shape, ops.dtype(y_hat), seed)
 
 
 class Normal(SculptDistribution):

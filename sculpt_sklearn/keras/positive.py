@@ -23,7 +23,6 @@ size the boost makes small: measured below 0.1% on ``d E[x] / d k`` for ``k >= 0
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -33,9 +32,7 @@ from . import _special
 from .distributions import (
     SculptDistribution,
     Seed,
-    check_params,
     check_shapes,
-    draw_shape,
     probability,
     sub_seeds,
 )
@@ -86,40 +83,6 @@ class _PositiveFamily(SculptDistribution):
             The mean, positive, the shape of ``raw``.
         """
         return ops.softplus(raw) + MIN_MEAN
-
-    @classmethod
-    def sample(
-        cls,
-        params: tuple[Tensor, Tensor],
-        sample_shape: Sequence[int] = (),
-        seed: Seed = None,
-    ) -> Tensor:
-        """Reparameterised draws; gradients reach both ``y_hat`` and ``y_risk``.
-
-        Parameters
-        ----------
-        params : tuple (y_hat, y_risk)
-            Predicted mean and standard deviation of the same shape, positive.
-        sample_shape : tuple of int, default=()
-            Leading shape of the draws.
-        seed : None, int or keras.random.SeedGenerator, default=None
-            The draws' seed (see :meth:`SculptDistribution.sample`).
-
-        Returns
-        -------
-        tensor of shape ``sample_shape + y_hat.shape``
-            Positive draws.
-        """
-        y_hat, y_risk = params
-        check_params(y_hat, y_risk)
-        return cls._sample(y_hat, y_risk, draw_shape(sample_shape, y_hat), seed)
-
-    rsample = sample
-
-    @classmethod
-    def _sample(cls, y_hat: Tensor, y_risk: Tensor, shape: tuple, seed: Seed) -> Tensor:
-        raise NotImplementedError
-
 
 class LogNormal(_PositiveFamily):
     """Log-normal output with mean ``y_hat`` and standard deviation ``y_risk``.
