@@ -112,9 +112,11 @@ def weighted_mean(values: Tensor, sample_weight: Tensor | None) -> Tensor:
     ``loss_function``: weights of one give the plain mean, and scaling all weights
     changes nothing. Weights of the shape of ``values`` weigh each element.
     """
+    dtype = ops.dtype(values)
     if sample_weight is None:
-        return ops.mean(values)
-    w = ops.cast(sample_weight, ops.dtype(values))
+        # Not ops.mean: on Keras 3.15's torch backend it sums float64 in float32.
+        return ops.sum(values) / ops.cast(ops.size(values), dtype)
+    w = ops.cast(sample_weight, dtype)
     w = ops.reshape(w, tuple(ops.shape(w)) + (1,) * (len(values.shape) - len(w.shape)))
     w = ops.broadcast_to(w, ops.shape(values))
     return ops.sum(w * values) / ops.sum(w)
