@@ -18,13 +18,14 @@ PYTEST_ARGS ?=
 # and small training steps run 30-60x slower under any other load.
 THREADS_ENV := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-.PHONY: help install demo test test-oldest test-oldest-fast lint format clean
+.PHONY: help install demo test test-oldest test-oldest-fast test-keras lint format clean
 
 help:
 	@echo "make demo   - set up .venv and run examples/quickstart.py"
 	@echo "make test   - set up .venv and run the test suite"
 	@echo "make test-oldest      - the suite with the lowest supported versions (.venv-oldest)"
 	@echo "make test-oldest-fast - the same without the example scripts (what CI runs)"
+	@echo "make test-keras - sculpt_sklearn.keras on the TensorFlow backend (.venv-keras)"
 	@echo "make lint   - ruff check"
 
 $(STAMP): pyproject.toml Makefile
@@ -49,7 +50,7 @@ format: $(STAMP)
 	$(PY) -m ruff format .
 
 clean:
-	rm -rf $(VENV) $(OLDEST_VENV) .pytest_cache .ruff_cache .hypothesis build dist *.egg-info
+	rm -rf $(VENV) $(OLDEST_VENV) $(KERAS_VENV) .pytest_cache .ruff_cache .hypothesis build dist *.egg-info
 
 # ------------------------------------------------------------ oldest versions
 # Its own venv with the lowest versions pyproject.toml allows (ci/oldest-constraints.txt
@@ -61,15 +62,17 @@ OLDEST_STAMP := $(OLDEST_VENV)/.sculpt-installed
 # The fast subset (what CI runs): the torch layer, the built-in model and its encoder,
 # the estimator's contract, weights, persistence, bad input, scikit-learn's checks,
 # the metrics, validation rows, the Pipeline verbs, the positive families, the dropout
-# layer and networks side by side (Pool, n_networks); not the
-# examples, plots, Dask, MAPIE or calibration studies.
+# layer, networks side by side (Pool, n_networks) and sculpt_sklearn.keras on the torch
+# backend (the keras extra's lower bound); not the examples, plots, Dask, MAPIE or
+# calibration studies.
 OLDEST_FAST_ARGS ?= tests/test_distributions.py tests/test_wrapper.py \
 	tests/test_wrapper_ensemble.py tests/test_models.py tests/test_preprocess.py \
 	tests/test_default_model.py tests/test_bad_input.py tests/test_weights.py \
 	tests/test_training_state.py tests/test_predict_and_params.py \
 	tests/test_sklearn_checks.py tests/test_readonly.py tests/test_metrics.py \
 	tests/test_package.py tests/test_validation_data.py tests/test_pipeline.py \
-	tests/test_positive.py tests/test_dropout.py tests/test_pool.py tests/test_networks.py
+	tests/test_positive.py tests/test_dropout.py tests/test_pool.py tests/test_networks.py \
+	$(KERAS_TESTS)
 
 $(OLDEST_STAMP): pyproject.toml Makefile $(OLDEST_CONSTRAINTS)
 	@test -x $(OLDEST_PY) || $(PYTHON) -m venv $(OLDEST_VENV)
@@ -82,6 +85,30 @@ test-oldest: $(OLDEST_STAMP)
 
 test-oldest-fast: $(OLDEST_STAMP)
 	$(THREADS_ENV) $(OLDEST_PY) -m pytest -n $(PYTEST_WORKERS) -q $(OLDEST_FAST_ARGS) $(PYTEST_ARGS)
+
+# ------------------------------------------------------------ Keras, TensorFlow
+# sculpt_sklearn.keras on the TensorFlow backend, in a venv of its own (.venv-keras):
+# tensorflow-cpu is large and never a dependency of the package or of `make test`,
+# which runs the same test files on the torch backend (KERAS_BACKEND=torch, set by
+# tests/conftest.py). The JAX backend is declared, not tested.
+KERAS_VENV ?= .venv-keras
+KERAS_PY := $(KERAS_VENV)/bin/python
+KERAS_STAMP := $(KERAS_VENV)/.sculpt-installed
+TENSORFLOW_SPEC ?= tensorflow-cpu
+KERAS_TESTS := $(sort $(wildcard tests/test_keras_*.py))
+# TensorFlow's own thread pools, one thread each (as OMP_NUM_THREADS for torch).
+KERAS_ENV := KERAS_BACKEND=tensorflow TF_CPP_MIN_LOG_LEVEL=2 \
+	TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1
+
+$(KERAS_STAMP): pyproject.toml Makefile
+	@test -x $(KERAS_PY) || $(PYTHON) -m venv $(KERAS_VENV)
+	$(KERAS_PY) -m pip install -q --upgrade pip
+	$(KERAS_PY) -m pip install -q $(TORCH_SPEC)
+	$(KERAS_PY) -m pip install -q $(TENSORFLOW_SPEC) -e ".[keras,dev]"
+	@touch $(KERAS_STAMP)
+
+test-keras: $(KERAS_STAMP)
+	$(THREADS_ENV) $(KERAS_ENV) $(KERAS_PY) -m pytest -n $(PYTEST_WORKERS) -q $(KERAS_TESTS) $(PYTEST_ARGS)
 
 # ---------------------------------------------------------------- benchmarks
 # NGBoost pins scikit-learn < 1.7 and pandas < 3, so it gets its own venv, with

@@ -17,6 +17,9 @@ os.environ.setdefault("SCULPT_EXAMPLES_FAST", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# Keras reads its backend once, at its first import (the API pages and the Keras
+# example): the torch this package installs, so the docs need no TensorFlow.
+os.environ.setdefault("KERAS_BACKEND", "torch")
 warnings.filterwarnings(
     "ignore", message="Matplotlib is currently using agg", category=UserWarning
 )

@@ -3,11 +3,12 @@
 ``SculptRegressor`` wraps a PyTorch module through skorch, trains it with a
 distribution loss and returns ``predict(X, return_risk=True) -> (mean, risk)``,
 where the risk is the predictive standard deviation in the units of ``y``.
-The torch-level API lives in :mod:`sculpt_sklearn.sculpt`.
+The torch-level API lives in :mod:`sculpt_sklearn.sculpt`; the same surface for
+Keras 3 models in :mod:`sculpt_sklearn.keras` (the ``keras`` extra).
 
 Only the torch-level layer is imported eagerly: ``from sculpt_sklearn import
 sculpt`` needs neither scikit-learn nor skorch. The other names load on first
-use.
+use; ``sculpt_sklearn.keras`` (which needs Keras) only when it is asked for.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ _LAZY: dict[str, str | None] = {
     "plotting": None,
     "models": None,
     "pipeline": None,
+    # Not in __all__: ``from sculpt_sklearn import *`` must not need Keras.
+    "keras": None,
 }
 
 __all__ = ["SculptRegressor", "RecalibratedRegressor", "MLP", "TabMModule", "sculpt", "datasets", "metrics", "calibration",

@@ -3,6 +3,9 @@
 import os
 
 os.environ.setdefault("SCULPT_EXAMPLES_FAST", "1")
+# Keras reads its backend once per process, at its first import: the main suite tests
+# sculpt_sklearn.keras on the torch backend; `make test-keras` sets tensorflow.
+os.environ.setdefault("KERAS_BACKEND", "torch")
 
 import numpy as np
 import pytest
