@@ -12,7 +12,7 @@ import torch
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import Bunch, check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
@@ -37,6 +37,7 @@ from ._predictive import check_positive_target
 from ._predictive import check_quantile_levels as _check_quantile_levels
 from ._preprocess import fit_encoder
 from ._resolve import Reference, resolve_params
+from ._threads import torch_threads
 from ._training import (
     draw_seed,
     fit_calibration_factor,
@@ -231,6 +232,12 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         ``n_networks``, ``categorical_features``, ``max_discrete_levels``, to or
         from ``loss="faithful"``) is refused with an error that names it;
         ``"auto"`` keeps what was fitted.
+    n_threads : int or None, default=None
+        torch threads of ``fit``, ``partial_fit`` and the predict verbs (set
+        for the call, then put back). None: torch's own number
+        (``torch.get_num_threads()``: ``OMP_NUM_THREADS`` when set, else the
+        physical cores; a joblib worker of a parallel ``GridSearchCV`` gets
+        its share of the cores); -1: every core the process may use; 1 pins one.
     predict_dtype : {"auto", "float64", "float32"}, default="auto"
         Dtype of the forward pass at prediction time. ``"auto"``: float64
         when the module runs in it (predictions then agree across batch
@@ -283,6 +290,9 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         diverged fit), else the last epoch trained.
     predict_dtype_ : str
         The resolved ``predict_dtype``.
+    n_threads_ : int or None
+        The torch threads the last call of ``fit`` or ``partial_fit`` ran with
+        (``n_threads`` resolved); None after :meth:`load_params`.
 
     Notes
     -----
@@ -346,6 +356,8 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         "progress_bar": ["boolean"],
         "callbacks": [None, list],
         "warm_start": ["boolean"],
+        "n_threads": [None, Options(Integral, {-1}),
+                      Interval(Integral, 1, None, closed="left")],
         "predict_dtype": [StrOptions({"auto", "float64", "float32"})],
     }
 
@@ -391,6 +403,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         progress_bar: bool = False,
         callbacks: list | None = None,
         warm_start: bool = False,
+        n_threads: int | None = None,
         predict_dtype: str = "auto",
         **kwargs: Any,
     ) -> None:
@@ -426,6 +439,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         self.progress_bar = progress_bar
         self.callbacks = callbacks
         self.warm_start = warm_start
+        self.n_threads = n_threads
         self.predict_dtype = predict_dtype
         self._prefixed_params = kwargs
 
@@ -548,6 +562,14 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
         self, X: Any, y: Any, sample_weight: Any, *, incremental: bool,
         validation: tuple[Any, Any, Any] = (None, None, None),
     ) -> SculptRegressor:
+        with torch_threads(self.n_threads) as n_threads:
+            return self._fit_threads(X, y, sample_weight, incremental=incremental,
+                                     validation=validation, n_threads=n_threads)
+
+    def _fit_threads(
+        self, X: Any, y: Any, sample_weight: Any, *, incremental: bool,
+        validation: tuple[Any, Any, Any], n_threads: int,
+    ) -> SculptRegressor:
         """Validate, encode, resolve, build, train, calibrate, assign.
 
         A call that fails leaves the estimator as it was (a continued net
@@ -649,7 +671,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
             _seed=self._seed if continuing else seed,
             _continuation_seeds=(self._continuation_seeds if continuing
                                  else np.random.default_rng(seed)),
-            _stream_weight_unit=stream_unit,
+            _stream_weight_unit=stream_unit, n_threads_=n_threads,
         )
         if outcome.out_of_time:
             warnings.warn(
@@ -779,6 +801,7 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
             y_scale_=saved.y_scale, risk_scale_=saved.risk_scale, n_iter_=saved.n_iter,
             best_epoch_=saved.best_epoch, predict_dtype_=saved.predict_dtype, _seed=seed,
             _continuation_seeds=np.random.default_rng(seed), _stream_weight_unit=None,
+            n_threads_=None,
         )
         return self
 
@@ -786,9 +809,10 @@ class SculptRegressor(PrefixedParamsMixin, RegressorMixin, BaseEstimator):
     def _moments(self, X: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Mean, aleatoric and epistemic std in y's units, each (n_samples, n_outputs)."""
         X = self._preprocess_X(X)
-        mean, aleatoric, epistemic = mixture_prediction(
-            self.net_.module_, X, self.predict_dtype_, self.n_outputs_
-        )
+        with torch_threads(self.n_threads):
+            mean, aleatoric, epistemic = mixture_prediction(
+                self.net_.module_, X, self.predict_dtype_, self.n_outputs_
+            )
         mean *= self.y_scale_
         mean += self.y_loc_
         aleatoric *= self.y_scale_ * self.risk_scale_
