@@ -16,7 +16,8 @@ from typing import Any
 from .sculpt.distributions import Normal, SculptDistribution, get_distribution
 from .sculpt.studentt import StudentT
 
-__all__ = ["POOLED_MAX_ROWS", "SCHEDULE_PARAMS", "is_auto", "resolve_distribution",
+__all__ = ["POOLED_MAX_ROWS", "SCHEDULE_PARAMS", "cpu_has_native_bf16", "is_auto",
+           "resolve_distribution",
            "resolve_n_networks", "resolve_schedule", "tabm_module_kwargs", "tabm_schedule"]
 
 logger = logging.getLogger(__name__)
@@ -150,15 +151,32 @@ def tabm_module_kwargs(
     rows. Members: 16, and 8 above 10,000 rows (or for a stream of unknown
     length, ``n_rows=None``), where the gain of more members is small and
     their cost large (on 20,000 x 8 rows k=8 with batch 256 came within 0.005
-    nats of k=16's test NLL at a quarter of its CPU time).
+    nats of k=16's test NLL at a quarter of its CPU time). Mixed precision
+    (the blocks' products in bfloat16 in training) where the CPU computes
+    bfloat16 natively (:func:`cpu_has_native_bf16`): on inner validation
+    (``benchmarks/speed_study.py``, the speed study of issue 23) it changed
+    the NLL by -0.003 to +0.009 on kin8nm and power at 0.7-0.9x the CPU time.
     """
     from .models import compute_bins
 
     large = n_rows is None or n_rows > 10000
-    kwargs: dict[str, Any] = {"k": 8 if large else 16, "d_block": 128, "n_blocks": 2}
+    kwargs: dict[str, Any] = {"k": 8 if large else 16, "d_block": 128, "n_blocks": 2,
+                              "mixed_precision": cpu_has_native_bf16()}
     kwargs.update(user_kwargs)
     kwargs.setdefault("cat_cardinalities", list(cat_cardinalities))
     embeddings = kwargs.get("embeddings", "piecewise")
     if n_numeric and embeddings == "piecewise" and "bins" not in kwargs:
         kwargs["bins"] = compute_bins(X_encoded[:, :n_numeric], n_bins=kwargs.get("n_bins", 48))
     return kwargs
+
+
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX), per torch.
+
+    Elsewhere bfloat16 is emulated, slower than float32, and the built-in model
+    trains in float32.
+    """
+    import torch
+
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in probes)

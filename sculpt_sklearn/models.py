@@ -265,6 +265,12 @@ class TabMModule(nn.Module):
         ``embeddings="piecewise"`` with numeric columns.
     arch_type : {"tabm", "tabm-mini", "tabm-packed"}, default="tabm"
         TabM's variant.
+    mixed_precision : bool, default=False
+        In training on the CPU, run the embeddings and the blocks under
+        ``torch.autocast(dtype=torch.bfloat16)`` (their matrix products in
+        bfloat16, which CPUs with AVX512-BF16 or AMX run about 1.4x as fast);
+        the output layer, the risk heads and everything at prediction time stay
+        in full precision, so the means keep their float32 resolution.
 
     Attributes
     ----------
@@ -310,6 +316,7 @@ class TabMModule(nn.Module):
         d_embedding: int = 16,
         bins: list[Tensor] | None = None,
         arch_type: str = "tabm",
+        mixed_precision: bool = False,
     ) -> None:
         super().__init__()
         n_features = _positive_int(n_features, "n_features")
@@ -337,6 +344,7 @@ class TabMModule(nn.Module):
         if arch_type not in _ARCH_TYPES:
             raise ValueError(f"arch_type must be one of {list(_ARCH_TYPES)}; got {arch_type!r}.")
         self.n_features = n_features
+        self.mixed_precision = bool(mixed_precision)
         self.n_cat = len(cards)
         self.n_num = n_features - self.n_cat
         self.embeddings = embeddings
@@ -398,4 +406,19 @@ class TabMModule(nn.Module):
                     "categories as integers 0..cardinality - 1, with unseen ones mapped "
                     "to a code of their own."
                 )
+        if self.mixed_precision and self.training and x.device.type == "cpu":
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                features = self._features(x_num, x_cat)
+            return self.tabm.output(features.float())
         return self.tabm(x_num, x_cat)
+
+    def _features(self, x_num: Tensor | None, x_cat: Tensor | None) -> Tensor:
+        """``tabm.TabM.forward`` up to its output layer (2-D inputs): ``(batch, k, d_block)``."""
+        parts = []
+        if x_num is not None:
+            module = self.tabm.num_module
+            parts.append(x_num if module is None else module(x_num))
+        if x_cat is not None:
+            parts.append(self.tabm.cat_module(x_cat))
+        x = torch.column_stack([part.flatten(1, -1) for part in parts])
+        return self.tabm.backbone(self.tabm.ensemble_view(x))

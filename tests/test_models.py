@@ -230,3 +230,59 @@ def test_tiny_training_learns_the_mean_and_the_noise():
     assert end < 0.7
     rho = spearmanr(risk[:, 0].numpy(), noise).statistic
     assert rho > 0.8
+
+
+# -- mixed precision (issue 23) ----------------------------------------------------------
+
+
+def _mixed_model(mixed):
+    torch.manual_seed(0)
+    x = torch.cat([torch.randn(64, 3), torch.randint(0, 4, (64, 1)).float()], dim=1)
+    return x, TabMModule(4, cat_cardinalities=[4], k=4, bins=compute_bins(x[:, :3]),
+                         dropout=0.0, mixed_precision=mixed)
+
+
+def test_mixed_precision_rounds_the_blocks_in_training_only():
+    x, model = _mixed_model(True)
+    _, plain = _mixed_model(False)
+    plain.load_state_dict(model.state_dict())
+    model.train()
+    plain.train()
+    out, reference = model(x), plain(x)
+    # Training: the blocks' products in bfloat16 (8 bits of mantissa), the output float32.
+    assert out.dtype == torch.float32 and not torch.equal(out, reference)
+    torch.testing.assert_close(out, reference, rtol=0.05, atol=0.05)
+    out.sum().backward()  # gradients reach every parameter, in float32
+    assert all(p.grad is not None and p.grad.dtype == torch.float32
+               for p in model.parameters() if p.requires_grad)
+    model.eval()
+    plain.eval()
+    with torch.no_grad():  # prediction: full precision, the same numbers
+        torch.testing.assert_close(model(x), plain(x), rtol=0, atol=0)
+
+
+def test_mixed_precision_training_stays_close_to_float32(rng):
+    from sculpt_sklearn import SculptRegressor
+    from sculpt_sklearn.datasets import make_heteroscedastic
+
+    X, y, _ = make_heteroscedastic(n_samples=600, random_state=0)
+    fits = {mixed: SculptRegressor(max_epochs=20, n_networks=1, module__mixed_precision=mixed,
+                                   random_state=0).fit(X, y) for mixed in (False, True)}
+    mean32, std32 = fits[False].predict(X, return_std=True)
+    mean16, std16 = fits[True].predict(X, return_std=True)
+    # The same training run up to bfloat16's rounding: close, not equal.
+    assert not np.array_equal(mean16, mean32)
+    assert np.sqrt(np.mean((mean16 - mean32) ** 2)) < 0.1 * np.std(y)
+    np.testing.assert_allclose(np.median(std16 / std32), 1.0, atol=0.1)
+
+
+def test_the_rule_turns_mixed_precision_on_where_the_cpu_has_native_bfloat16(monkeypatch):
+    from sculpt_sklearn import _defaults
+
+    for native in (True, False):
+        monkeypatch.setattr(_defaults, "cpu_has_native_bf16", lambda n=native: n)
+        kwargs = _defaults.tabm_module_kwargs(np.zeros((10, 1)), 1, [], 10, {})
+        assert kwargs["mixed_precision"] is native
+    explicit = _defaults.tabm_module_kwargs(np.zeros((10, 1)), 1, [], 10,
+                                            {"mixed_precision": False})
+    assert explicit["mixed_precision"] is False
