@@ -12,9 +12,12 @@ import pandas as pd
 import pytest
 import scipy.sparse
 from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import BayesianRidge
+from sklearn.utils._param_validation import InvalidParameterError
 from torch import nn
 
 from sculpt_sklearn import MLP, SculptRegressor
+from sculpt_sklearn.calibration import RecalibratedRegressor
 from sculpt_sklearn.datasets import make_heteroscedastic
 
 FAST = dict(max_epochs=3, random_state=0)
@@ -24,6 +27,10 @@ DOCS_TABLE = Path(__file__).resolve().parents[1] / "docs" / "reliability.md"
 
 def fitted():
     return SculptRegressor(**FAST).fit(X, Y)
+
+
+def warm_fitted():
+    return SculptRegressor(warm_start=True, **FAST).fit(X, Y)
 
 
 def fitted_on_frame():
@@ -158,6 +165,19 @@ CASES = [
      NotFittedError, "not fitted yet.*Call 'fit'"),
     ("n-samples-in-sample-not-positive", lambda: fitted().sample(X, n_samples=0),
      ValueError, "n_samples must be a positive integer"),
+    ("unknown-device", lambda: SculptRegressor(device="gpu", **FAST).fit(X, Y),
+     InvalidParameterError, "'device' parameter.*'cpu', 'cuda'"),
+    ("warm-start-with-another-structure",
+     lambda: warm_fitted().set_params(distribution="laplace").fit(X, Y),
+     ValueError, "distribution is now 'laplace'.*warm_start=False"),
+    ("max-time-not-positive", lambda: SculptRegressor(max_time=0, **FAST).fit(X, Y),
+     InvalidParameterError, "'max_time' parameter"),
+    ("n-threads-zero", lambda: SculptRegressor(n_threads=0, **FAST).fit(X, Y),
+     InvalidParameterError, "'n_threads' parameter"),
+    ("return-risk-of-a-model-without-risk",
+     lambda: RecalibratedRegressor(BayesianRidge(), random_state=0).fit(X, Y).predict(
+         X, return_risk=True),
+     TypeError, "return_risk=True asks for the recalibrated aleatoric std"),
 ]
 
 
