@@ -18,7 +18,8 @@ from torch import nn
 from ._tensor import evaluating
 from .sculpt.mixture import mixture_moments
 
-__all__ = ["member_moments", "mixture_prediction", "resolve_predict_dtype"]
+__all__ = ["deduct_member_spread", "member_moments", "mixture_prediction",
+           "resolve_predict_dtype"]
 
 #: Rows per forward pass at prediction time.
 PREDICT_BATCH = 8192
@@ -130,3 +131,31 @@ def member_moments(
         return np.empty((0, 1, n_outputs)), np.empty((0, 1, n_outputs))
     mu, sigma = (np.concatenate(p).astype(np.float64) for p in zip(*parts, strict=True))
     return mu, sigma
+
+
+def deduct_member_spread(
+    aleatoric: np.ndarray, epistemic: np.ndarray, floor: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Move the members' spread out of the aleatoric part; the total is unchanged.
+
+    A member's risk head fits its own residuals ``(y - mu_k)**2``: the noise,
+    the members' mean's error and the member's deviation ``mu_k - mean``, so
+    ``mean(sigma_k**2)`` holds ``var(mu_k)`` once, and the law of total
+    variance adds it again. Returns ``sqrt(max(aleatoric**2 - epistemic**2,
+    floor**2))`` and the epistemic std that keeps ``aleatoric**2 +
+    epistemic**2`` (``sqrt(2) * epistemic`` where the floor is not reached).
+
+    Parameters
+    ----------
+    aleatoric, epistemic : ndarray
+        ``sqrt(mean(sigma_k**2))`` and ``std(mu_k)``, of one shape.
+    floor : float
+        The smallest aleatoric std returned (the risk's floor).
+
+    Returns
+    -------
+    aleatoric, epistemic : ndarray
+    """
+    total2 = aleatoric**2 + epistemic**2
+    corrected2 = np.maximum(aleatoric**2 - epistemic**2, floor**2)
+    return np.sqrt(corrected2), np.sqrt(np.maximum(total2 - corrected2, 0.0))

@@ -29,9 +29,16 @@ __all__ = ["FORMAT", "SavedModel", "read_params", "write_params"]
 FORMAT = 3
 
 #: What every file holds, beside ``format``.
-_KEYS = ("module", "distribution", "loss", "y_loc", "y_scale", "risk_scale", "y_ndim",
+_KEYS = ("module", "distribution", "predictive_distribution", "loss", "y_loc", "y_scale", "risk_scale", "y_ndim",
          "n_features_in", "feature_names_in", "n_iter", "best_epoch", "predict_dtype",
          "module_init", "n_networks", "encoder")
+
+
+def _describe(family: type[SculptDistribution]) -> dict[str, Any]:
+    """A family as plain data: its name, how messages show it, and a Student-t's df."""
+    df = getattr(family, "df", None)
+    return {"name": family.name, "description": describe_family(family),
+            "df": None if df is None else float(df)}
 
 
 def _family_from_name(description: dict[str, Any]) -> type[SculptDistribution] | None:
@@ -102,9 +109,9 @@ def write_params(f: Any, est: Any) -> None:
     torch.save({
         "format": FORMAT,
         "module": {k: v.detach().cpu() for k, v in est.net_.module_.state_dict().items()},
-        "distribution": {"name": family.name, "description": describe_family(family),
-                         "df": None if getattr(family, "df", None) is None
-                         else float(family.df)},
+        "distribution": _describe(family),
+        # What the held-out rows chose for prediction (the built-in model's "auto").
+        "predictive_distribution": _describe(est.distribution_),
         "loss": resolved.loss,
         "y_loc": torch.as_tensor(est.y_loc_),
         "y_scale": torch.as_tensor(est.y_scale_),
@@ -143,6 +150,9 @@ class SavedModel:
         The module's state dict.
     preprocessor : TabularPreprocessor or None
         The built-in model's input encoder.
+    predictive_family : SculptDistribution subclass or None
+        The family it predicts with (``distribution_``); None for a user's own
+        family, which the loading estimator names.
     n_features_in, feature_names_in, y_loc, y_scale, risk_scale, y_1d, n_iter,
     best_epoch, predict_dtype
         The fitted values it records.
@@ -161,6 +171,7 @@ class SavedModel:
             loss=state["loss"],
             schedule_rows=None,
         )
+        self.predictive_family = _family_from_name(state["predictive_distribution"])
         self.weights = state["module"]
         self.preprocessor = (None if encoder is None
                              else TabularPreprocessor.from_fitted_state(from_plain(encoder)))

@@ -61,6 +61,9 @@ _FITTED = (
     "_discrete_categories",
 )
 
+#: Distances beyond the range below this many robust stds count as inside (float32 codes).
+_INSIDE_TOLERANCE = 1e-4
+
 #: Standard deviation of the tie-breaking noise, in units of each column's spread.
 _NOISE = 1e-5
 
@@ -226,6 +229,37 @@ class TabularPreprocessor(BaseEstimator):
                                          self._discrete_categories))
         out = np.zeros((X.shape[0], 0)) if not blocks else np.hstack(blocks)
         return np.ascontiguousarray(out, dtype=np.float32)
+
+    def distance_beyond_range(self, encoded: np.ndarray) -> np.ndarray:
+        """How far each encoded row lies outside the numeric range seen in ``fit``.
+
+        Beyond a column's smallest and largest value in ``fit`` its code grows
+        by one per robust standard deviation (IQR / 1.349) of the column (see
+        the Notes), so the distance of a column is how many robust standard
+        deviations the value lies beyond the range, 0 inside it (within 1e-4,
+        the float32 codes' rounding) and for a missing value, which gets the
+        median's code; the row's distance is
+        the root of the sum of their squares. Categorical columns are not
+        counted.
+
+        Parameters
+        ----------
+        encoded : ndarray of shape (n_samples, n_numeric_out_ + len(cat_cardinalities_))
+            Rows as :meth:`transform` encodes them.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,), float64
+        """
+        check_is_fitted(self, "n_numeric_out_")
+        if self._quantiles is None:
+            return np.zeros(len(encoded))
+        codes = np.asarray(encoded[:, : int(self._varying.sum())], dtype=np.float64)
+        beyond = np.maximum(codes - self._high_code, self._low_code - codes)
+        # The codes are float32: the largest value seen in fit may round a hair above
+        # its float64 edge; less than 1e-4 robust std is inside.
+        beyond = np.where(beyond > _INSIDE_TOLERANCE, beyond, 0.0)
+        return np.sqrt(np.sum(beyond**2, axis=1))
 
     # -- the fitted state as plain data ----------------------------------------------
 

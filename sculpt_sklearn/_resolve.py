@@ -125,6 +125,9 @@ class ResolvedParams:
     schedule: dict[str, Any]
     schedule_rows: int | None
     use_validation: bool
+    choose_shape: bool
+    member_spread_correction: bool
+    extrapolation_uncertainty: float
     tol: float
     max_time: float | None
     progress_bar: bool
@@ -243,6 +246,9 @@ def resolve_params(
         schedule=resolve_schedule(params, schedule_rows, builtin),
         schedule_rows=schedule_rows,
         use_validation=params["early_stopping"] and not incremental,
+        choose_shape=builtin and is_auto(params["distribution"]),
+        member_spread_correction=bool(params["member_spread_correction"]),
+        extrapolation_uncertainty=float(params["extrapolation_uncertainty"]),
         tol=params["tol"],
         max_time=params["max_time"],
         progress_bar=params["progress_bar"],

@@ -20,12 +20,12 @@ from skorch.helper import predefined_split
 from ._data import TensorData, as_tensor
 from ._device import rng_devices
 from ._net import SculptNet, TrainingDiverged, predictive_mean_std
-from ._risk_scale import fit_risk_scale_rows
+from ._risk_scale import MIN_SHAPE_ROWS, choose_shape_and_scale, fit_risk_scale_rows
 from ._stopping import NetworkEarlyStopping
 from ._tensor import evaluating
 from .sculpt.distributions import SculptDistribution
 
-__all__ = ["TrainingOutcome", "draw_seed", "fit_calibration_factor", "given_validation", "held_epoch",
+__all__ = ["TrainingOutcome", "draw_seed", "fit_calibration", "given_validation", "held_epoch",
            "network_weights", "normalise_weights", "restore_after_divergence",
            "split_validation", "stream_weight_unit", "train_net", "training_and_validation"]
 
@@ -326,22 +326,33 @@ def held_epoch(net: SculptNet, restored: int | None) -> int:
     return len(net.history)
 
 
-def fit_calibration_factor(
-    net: SculptNet, valid: TensorData, distribution: type[SculptDistribution], n_outputs: int
-) -> np.ndarray:
-    """Maximum-likelihood factor of the total std on the held-out rows (ones if too few).
+def fit_calibration(
+    net: SculptNet, valid: TensorData, distribution: type[SculptDistribution], n_outputs: int,
+    *, choose_shape: bool = False,
+) -> tuple[np.ndarray, type[SculptDistribution]]:
+    """The factor of the total std on the held-out rows, and the predictive family.
+
+    The factor is the maximum-likelihood one (ones if fewer than
+    :data:`MIN_CALIBRATION_ROWS` rows with non-zero weight). With
+    ``choose_shape`` (the built-in model's ``distribution="auto"``) and at
+    least :data:`~sculpt_sklearn._risk_scale.MIN_SHAPE_ROWS` such rows, the
+    Student-t's degrees of freedom (or the Normal) are chosen with it, by the
+    rows' likelihood (:func:`~sculpt_sklearn._risk_scale.choose_shape_and_scale`);
+    else the family is ``distribution``.
 
     Networks trained side by side are scored on the rows each held out, by
-    their own mixture (out of fold), as the validation loss scores them.
-
-    The estimator scales the aleatoric and the epistemic part by it alike, so
-    the total is scaled by it and the law of total variance still holds.
+    their own mixture (out of fold), as the validation loss scores them. The
+    estimator scales the aleatoric and the epistemic part by the factor alike,
+    so the total is scaled by it and the law of total variance still holds.
     """
     weight = None if valid.sample_weight is None else valid.sample_weight.double().cpu().numpy()
     n_used = len(valid) if weight is None else int(np.count_nonzero(weight))
     if n_used < MIN_CALIBRATION_ROWS:
-        return np.ones(n_outputs)
+        return np.ones(n_outputs), distribution
     with evaluating(net.module_):
         mean, std = predictive_mean_std(*net.infer(valid.X), net.member_weights(valid.networks))
     y, mean, std = (t.double().cpu().numpy() for t in (valid.y, mean, std))
-    return fit_risk_scale_rows(y, mean, std, weight, distribution)
+    if choose_shape and n_used >= MIN_SHAPE_ROWS:
+        family, factor = choose_shape_and_scale(y, mean, std, weight)
+        return factor, family
+    return fit_risk_scale_rows(y, mean, std, weight, distribution), distribution
