@@ -7,14 +7,15 @@ The default model of :class:`~sculpt_sklearn.SculptRegressor` is an ensemble
 its own noise level. :meth:`~sculpt_sklearn.SculptRegressor.predict_uncertainty`
 splits the predictive standard deviation in two:
 
-* **aleatoric**: the members' average noise level, the label's own spread
-  (``predict(X, return_risk=True)`` returns it as the *risk*);
+* **aleatoric**: the members' average noise level less their spread, the
+  label's own spread (``predict(X, return_risk=True)`` returns it as the
+  *risk*);
 * **epistemic**: how much the members' means disagree, which is what the
-  model does not know;
+  model does not know, and, outside the range of the training rows, a part
+  that grows with the distance (``extrapolation_uncertainty``);
 
-and their **total**, ``total**2 == aleatoric**2 + epistemic**2`` (the law of
-total variance over the members), which ``predict(X, return_std=True)``,
-intervals and the NLL use.
+and their **total**, ``total**2 == aleatoric**2 + epistemic**2``, which
+``predict(X, return_std=True)``, intervals and the NLL use.
 
 Here the training rows cover two intervals of a 1-D input, with a gap
 between them, and we predict on a grid that also runs past both ends.
@@ -65,15 +66,17 @@ for name, rows in regions.items():
 #
 # What the picture shows, honestly:
 #
-# * the epistemic part is smallest among the training rows and two to four
+# * the epistemic part is smallest among the training rows and several
 #   times larger in the gap and past both ends, as it should be;
-# * it stays well below the aleatoric part everywhere on this grid, so the
-#   total band is only slightly wider than the aleatoric one, even at
-#   ``x = ±6``, three units past the data;
-# * past the ends the mean is flat and the epistemic part grows only slowly
-#   with the distance: the members agree more than a Gaussian process would
-#   about inputs they have never seen. Use the epistemic part to rank rows by
-#   how unfamiliar they are, not as a calibrated error bar far from the data;
+# * in the gap it is the members' disagreement alone: the gap lies inside the
+#   range of ``x``, and the members agree more than a Gaussian process would
+#   about inputs they have never seen, so it stays below the aleatoric part;
+# * past the ends it grows linearly with the distance beyond the range: the
+#   extrapolation prior adds ``extrapolation_uncertainty`` (0.25) standard
+#   deviations of ``y`` per robust standard deviation of ``x`` beyond it, since
+#   nothing in the data tells the model what happens there. It is a prior, not
+#   a measurement: use it to tell rows far from the data apart, not as a
+#   calibrated error bar;
 # * at the edges of the training range (``x = -3`` and ``3``) every curve
 #   steps: the input encoding maps each column's quantiles to a standard
 #   normal, which puts the most extreme training value at about ``±5.2``
